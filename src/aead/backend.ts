@@ -1,0 +1,24 @@
+/**
+ * The AEAD backend seam. Everything above this file is runtime-neutral; node:crypto lives only
+ * in `node-backend.ts`, so the noble backend can stand alone (browsers, edge workers).
+ */
+
+/** Names of the available backends. */
+export type AeadBackendName = 'node' | 'noble';
+
+/**
+ * Raw primitives a backend provides. Callers go through the validating wrapper in `gcm.ts`,
+ * which checks key, nonce and tag lengths once; backends trust their arguments.
+ */
+export interface AeadBackend {
+  readonly name: AeadBackendName;
+  /**
+   * AES-GCM encrypt. Returns a new array of `prefixLength + plaintext.length + 16` bytes:
+   * `prefixLength` zero bytes the caller fills in (saves a copy), then ciphertext, then tag.
+   */
+  gcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, prefixLength: number): Uint8Array;
+  /** AES-GCM decrypt of `ciphertext` with a separate 16-byte `tag`. Returns undefined when authentication fails. */
+  gcmOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array | undefined): Uint8Array | undefined;
+  /** HKDF-SHA-256 (RFC 5869). */
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+}
