@@ -1,0 +1,56 @@
+/**
+ * Decrypt-side DEK resolution shared by envelopes and fields: wrapped DEKs → DEK through the
+ * unwrapped-key cache, trying each wrapped key a configured KEK matches. Cache hits on any of
+ * the wrapped keys are taken before any KEK is contacted.
+ */
+import { SecretKey } from '../internal/secret.js';
+import { NoMatchingKekError } from '../errors.js';
+import type { KeyEncryptionKey, WrappedKey } from '../keys/kek.js';
+import { unwrapWithAny } from '../keys/multi.js';
+import { wrappedKeyDigest } from './digest.js';
+import type { UnwrappedKeyCache } from './unwrap-cache.js';
+
+export class DekResolver {
+  readonly #keks: readonly KeyEncryptionKey[];
+  readonly #cache: UnwrappedKeyCache;
+
+  constructor(keks: readonly KeyEncryptionKey[], cache: UnwrappedKeyCache) {
+    this.#keks = keks;
+    this.#cache = cache;
+  }
+
+  /**
+   * The DEK of `wrappedKeys`. Use the returned key synchronously after the await (the cache may
+   * evict and wipe it on a later turn).
+   * @throws {NoMatchingKekError} when no configured KEK matches any wrapped key.
+   * @throws {EnvelopeError} the most informative unwrap failure when every attempt failed.
+   */
+  async resolve(wrappedKeys: readonly WrappedKey[], dekLength: number, signal?: AbortSignal): Promise<SecretKey> {
+    const candidates = wrappedKeys.filter((w) => this.#keks.some((k) => k.matches(w)));
+    if (candidates.length === 0) throw new NoMatchingKekError(wrappedKeys.map((w) => w.kekId));
+    const digests = candidates.map(wrappedKeyDigest);
+    for (const d of digests) {
+      const hit = this.#cache.get(d);
+      if (hit !== undefined) return hit;
+    }
+    let lastError: unknown;
+    for (let i = 0; i < candidates.length; i++) {
+      const w = candidates[i]!;
+      try {
+        return await this.#cache.getOrLoad(digests[i]!, () =>
+          unwrapWithAny(this.#keks, [w], { signal, expectedDekLength: dekLength }),
+        );
+      } catch (err) {
+        signal?.throwIfAborted();
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Records a DEK we wrapped ourselves, so decrypting our own output needs no unwrap. */
+  prime(wrappedKeys: readonly WrappedKey[], dek: SecretKey): void {
+    // Each cache entry owns its copy: the cache wipes entries on eviction independently.
+    for (const w of wrappedKeys) this.#cache.set(wrappedKeyDigest(w), new SecretKey(dek.expose().slice()));
+  }
+}

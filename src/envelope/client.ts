@@ -1,0 +1,185 @@
+/**
+ * EnvelopeClient: self-contained envelopes for blobs, messages, files and streams.
+ * docs/format.md §Envelope describes the bytes; docs/security.md the guarantees.
+ */
+import { randomBytes } from 'node:crypto';
+import { AesGcm, getAeadBackend, type AeadBackendName } from '../aead/gcm.js';
+import { DekResolver } from '../cache/dek-resolver.js';
+import { type DataKeyMaterial, EncryptionKeyCache, type ReuseLimits, resolveReuseLimits } from '../cache/encryption-key-cache.js';
+import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
+import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
+import { MESSAGE_ID_LENGTH, encodeWrappedKeys } from '../format/envelope.js';
+import { Limits } from '../format/limits.js';
+import { DEFAULT_SUITE } from '../format/suites.js';
+import { assertBytes, assertPositiveInt } from '../internal/bytes.js';
+import { SecretKey } from '../internal/secret.js';
+import type { KeyEncryptionKey } from '../keys/kek.js';
+import { wrapUnderAll } from '../keys/multi.js';
+import { normalizeKeks } from '../keys/normalize.js';
+import { deriveMessageKeys } from './message.js';
+import { openEnvelope, parseEnvelopeHeader, sealEnvelope, type SealParams } from './one-shot.js';
+import { type DecryptStreamOptions, type EncryptStreamOptions, createDecryptStream, createEncryptStream } from './stream.js';
+
+/** Options of {@link EnvelopeClient}. */
+export interface EnvelopeClientOptions {
+  /** One KEK or several: each DEK is wrapped under all of them; any one alone decrypts. */
+  keks: KeyEncryptionKey | readonly KeyEncryptionKey[];
+  /** Encrypt-side DEK reuse limits, or `false` for a new DEK per envelope. On by default. */
+  cache?: ReuseLimits | false;
+  /** Decrypt-side cache of unwrapped DEKs; pass one to share it between clients. */
+  unwrappedKeyCache?: UnwrappedKeyCache;
+  /** Frame size for new envelopes, bytes (default 256 KiB). */
+  frameSize?: number;
+  /** Content-encryption backend: `'node'` (default) or `'noble'` (portable). */
+  backend?: AeadBackendName;
+}
+
+/** Options of {@link EnvelopeClient.encrypt}. */
+export interface EncryptOptions {
+  /** Authenticated and stored in the envelope (readable without decrypting: not secret). */
+  context?: EncryptionContext;
+  /** Authenticated but NOT stored: decrypt must supply the same map. Keys must not overlap `context`. */
+  requiredContext?: EncryptionContext;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link EnvelopeClient.decrypt}. */
+export interface DecryptOptions {
+  /** The required context given at encryption. */
+  requiredContext?: EncryptionContext;
+  signal?: AbortSignal;
+}
+
+/** Result of {@link EnvelopeClient.decrypt}. */
+export interface DecryptResult {
+  readonly plaintext: Uint8Array;
+  /** The stored (authenticated) context. */
+  readonly context: Record<string, string>;
+}
+
+/**
+ * Encrypts and decrypts envelopes under one or more KEKs.
+ *
+ * @example
+ * ```ts
+ * import { EnvelopeClient, LocalAesKek } from 'kv-envelope';
+ * const client = new EnvelopeClient({ keks: new LocalAesKek({ id: 'k1', key: crypto.getRandomValues(new Uint8Array(32)) }) });
+ * const envelope = await client.encrypt(new TextEncoder().encode('hello'), { context: { purpose: 'demo' } });
+ * const { plaintext, context } = await client.decrypt(envelope);
+ * ```
+ */
+export class EnvelopeClient {
+  readonly #keks: readonly KeyEncryptionKey[];
+  readonly #aead: AesGcm;
+  readonly #frameSize: number;
+  readonly #encryptCache: EncryptionKeyCache | undefined;
+  readonly #resolver: DekResolver;
+
+  /** @throws {TypeError | RangeError} on invalid options, naming the option. */
+  constructor(options: EnvelopeClientOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    this.#keks = normalizeKeks(options.keks, 'options.keks');
+    this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
+    this.#frameSize = options.frameSize ?? Limits.DEFAULT_FRAME_SIZE;
+    assertPositiveInt(this.#frameSize, 'options.frameSize');
+    if (this.#frameSize < Limits.MIN_FRAME_SIZE || this.#frameSize > Limits.MAX_FRAME_SIZE) {
+      throw new RangeError(`options.frameSize must be ${Limits.MIN_FRAME_SIZE}..${Limits.MAX_FRAME_SIZE}`);
+    }
+    this.#encryptCache = options.cache === false ? undefined : new EncryptionKeyCache(resolveReuseLimits(options.cache, 'options.cache'));
+    this.#resolver = new DekResolver(this.#keks, options.unwrappedKeyCache ?? new UnwrappedKeyCache());
+  }
+
+  /**
+   * Encrypts `plaintext` into a self-contained envelope.
+   * @throws {TypeError | RangeError} on invalid arguments.
+   * @throws {EnvelopeError} when a KEK fails to wrap (e.g. `ERR_KEK_UNAVAILABLE`).
+   */
+  async encrypt(plaintext: Uint8Array, options: EncryptOptions = {}): Promise<Uint8Array> {
+    assertBytes(plaintext, 'plaintext');
+    const contexts = encodeContexts(options);
+    options.signal?.throwIfAborted();
+    const material = await this.#material(plaintext.length, options.signal);
+    return sealEnvelope(this.#aead, this.#sealParams(material, contexts), plaintext);
+  }
+
+  /**
+   * Decrypts an envelope. No plaintext is returned unless every byte authenticated.
+   * @throws {EnvelopeMalformedError} when `envelope` is not a well-formed envelope.
+   * @throws {DecryptionFailedError} when it was tampered with, or the required context differs.
+   * @throws {NoMatchingKekError} when none of this client's KEKs wrapped its DEK.
+   * @throws {EnvelopeError} when the KEK fails (`ERR_KEK_UNAVAILABLE`, `ERR_KEY_NOT_ALLOWED`, …).
+   */
+  async decrypt(envelope: Uint8Array, options: DecryptOptions = {}): Promise<DecryptResult> {
+    assertBytes(envelope, 'envelope');
+    const requiredContextBytes = encodeContext(options.requiredContext, 'requiredContext');
+    const header = parseEnvelopeHeader(envelope);
+    const context = parseContext(header.contextBytes);
+    const dek = await this.#resolver.resolve(header.wrappedKeys, DEFAULT_SUITE.dekLength, options.signal);
+    return { plaintext: openEnvelope(this.#aead, envelope, header, dek.expose(), requiredContextBytes), context };
+  }
+
+  /**
+   * A Node.js Transform that encrypts what is written to it into one envelope. Memory stays at
+   * about two frames whatever the input size. Use `Duplex.toWeb()` for web streams.
+   */
+  encryptStream(options: EncryptStreamOptions = {}) {
+    const contexts = encodeContexts(options);
+    return createEncryptStream(this.#aead, {
+      material: (signal) => this.#material(0, signal),
+      params: (m) => this.#sealParams(m, contexts),
+      onBytes: (m, n) => this.#encryptCache?.addBytes(m, n),
+    }, options);
+  }
+
+  /**
+   * A Node.js Transform that decrypts an envelope written to it. Each frame's plaintext is
+   * pushed only after its tag verifies; a stream that ends early or is tampered with errors
+   * with an EnvelopeError, so treat output as valid only once the stream finishes.
+   */
+  decryptStream(options: DecryptStreamOptions = {}) {
+    return createDecryptStream(this.#aead, (w, signal) => this.#resolver.resolve(w, DEFAULT_SUITE.dekLength, signal), options);
+  }
+
+  async #material(byteCount: number, signal?: AbortSignal): Promise<DataKeyMaterial> {
+    const create = () => this.#newDataKey(signal);
+    return this.#encryptCache === undefined ? create() : this.#encryptCache.acquire(byteCount, create);
+  }
+
+  async #newDataKey(signal?: AbortSignal): Promise<DataKeyMaterial> {
+    const dekBytes = randomBytes(DEFAULT_SUITE.dekLength);
+    const wrappedKeys = await wrapUnderAll(this.#keks, dekBytes, { signal });
+    const dek = new SecretKey(new Uint8Array(dekBytes));
+    dekBytes.fill(0);
+    this.#resolver.prime(wrappedKeys, dek);
+    return { dek, wrappedKeys, wrappedSection: encodeWrappedKeys(wrappedKeys) };
+  }
+
+  #sealParams(m: DataKeyMaterial, c: EncodedContexts): SealParams {
+    const messageId = randomBytes(MESSAGE_ID_LENGTH);
+    return {
+      suite: DEFAULT_SUITE,
+      keys: deriveMessageKeys(this.#aead, DEFAULT_SUITE, m.dek.expose(), messageId),
+      messageId,
+      wrappedSection: m.wrappedSection,
+      contextBytes: c.context,
+      requiredContextBytes: c.required,
+      frameSize: this.#frameSize,
+    };
+  }
+}
+
+interface EncodedContexts {
+  readonly context: Uint8Array;
+  readonly required: Uint8Array;
+}
+
+function encodeContexts(options: EncryptOptions): EncodedContexts {
+  const context = encodeContext(options.context, 'context');
+  const required = encodeContext(options.requiredContext, 'requiredContext');
+  if (options.context !== undefined && options.requiredContext !== undefined) {
+    for (const k of Object.keys(options.requiredContext)) {
+      if (Object.hasOwn(options.context, k)) throw new RangeError(`requiredContext key ${k} is also in context`);
+    }
+  }
+  return { context, required };
+}

@@ -1,0 +1,73 @@
+/**
+ * One-shot envelope encryption and decryption over whole buffers. The output buffer is sized
+ * exactly and filled frame by frame; on any failure during decryption the partial plaintext is
+ * zeroed and never returned.
+ */
+import type { AesGcm } from '../aead/gcm.js';
+import { type EnvelopeHeader, parseComplete, parseHeader } from '../format/envelope.js';
+import { FRAME_HEADER_LENGTH, frameCount } from '../format/frames.js';
+import type { EnvelopeSuite } from '../format/suites.js';
+import { EnvelopeMalformedError } from '../errors.js';
+import { FrameOpener, FrameSealer, type MessageKeys, buildHeader, verifyHeader } from './message.js';
+
+/** Everything one message needs besides the plaintext. */
+export interface SealParams {
+  readonly suite: EnvelopeSuite;
+  readonly keys: MessageKeys;
+  readonly messageId: Uint8Array;
+  readonly wrappedSection: Uint8Array;
+  readonly contextBytes: Uint8Array;
+  readonly requiredContextBytes: Uint8Array;
+  readonly frameSize: number;
+}
+
+/** Encrypts `plaintext` into a complete envelope. */
+export function sealEnvelope(aead: AesGcm, p: SealParams, plaintext: Uint8Array): Uint8Array {
+  const header = buildHeader(aead, p);
+  const frames = frameCount(plaintext.length, p.frameSize);
+  const out = new Uint8Array(header.length + frames * (FRAME_HEADER_LENGTH + p.suite.tagLength) + plaintext.length);
+  out.set(header, 0);
+  let off = header.length;
+  const sealer = new FrameSealer(aead, p.keys.contentKey, p.frameSize);
+  for (let i = 0; i < frames; i++) {
+    const start = i * p.frameSize;
+    const frame = sealer.seal(plaintext.subarray(start, start + p.frameSize), i === frames - 1);
+    out.set(frame, off);
+    off += frame.length;
+  }
+  return out;
+}
+
+/** Parses an envelope's header; a short input is malformed. */
+export function parseEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
+  return parseComplete(() => parseHeader(envelope));
+}
+
+/**
+ * Verifies the commitment and header tag, then opens every frame. Returns the plaintext only
+ * when every frame authenticated, the final frame was seen, and no byte follows it.
+ * @throws {DecryptionFailedError} on any authentication failure.
+ * @throws {EnvelopeMalformedError} on framing errors (truncated, trailing bytes, bad lengths).
+ */
+export function openEnvelope(aead: AesGcm, envelope: Uint8Array, header: EnvelopeHeader, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
+  const contentKey = verifyHeader(aead, header, envelope, dek, requiredContextBytes);
+  const opener = new FrameOpener(aead, contentKey, header.frameSize);
+  const out = new Uint8Array(Math.max(0, envelope.length - header.headerLength));
+  let inOff = header.headerLength;
+  let outOff = 0;
+  try {
+    while (!opener.finished) {
+      const len = opener.frameLength(envelope, inOff);
+      if (len === undefined || inOff + len > envelope.length) throw new EnvelopeMalformedError('envelope is truncated');
+      const { plaintext } = opener.open(envelope.subarray(inOff, inOff + len));
+      out.set(plaintext, outOff);
+      outOff += plaintext.length;
+      inOff += len;
+    }
+    if (inOff !== envelope.length) throw new EnvelopeMalformedError('envelope has bytes after the final frame');
+  } catch (err) {
+    out.fill(0);
+    throw err;
+  }
+  return out.subarray(0, outOff);
+}

@@ -1,0 +1,89 @@
+/**
+ * The randomized-mode DEK currently used for encryption, and when it is retired. A random
+ * 96-bit nonce per value bounds safe use of one AES-GCM key: NIST SP 800-38D §8.3 caps it at
+ * 2^32 encryptions; the default 2^30 keeps the nonce-collision probability below 2^-35.
+ */
+import { assertPositiveInt } from '../internal/bytes.js';
+import type { FieldDek } from './records.js';
+
+/** When the active DEK of a {@link FieldEncryptor} is replaced. */
+export interface FieldLimits {
+  /** Encryptions per DEK (default 2^30, at most 2^32). */
+  maxEncryptionsPerDek?: number;
+  /** Age after which a DEK stops encrypting, ms (default 24 hours). */
+  maxDekAgeMs?: number;
+}
+
+const MAX_ENCRYPTIONS_CEILING = 2 ** 32;
+
+/** Validates limits against the defaults. */
+export function resolveFieldLimits(limits: FieldLimits | undefined): Required<FieldLimits> {
+  const out = {
+    maxEncryptionsPerDek: limits?.maxEncryptionsPerDek ?? 2 ** 30,
+    maxDekAgeMs: limits?.maxDekAgeMs ?? 24 * 60 * 60_000,
+  };
+  assertPositiveInt(out.maxEncryptionsPerDek, 'options.limits.maxEncryptionsPerDek');
+  assertPositiveInt(out.maxDekAgeMs, 'options.limits.maxDekAgeMs');
+  if (out.maxEncryptionsPerDek > MAX_ENCRYPTIONS_CEILING) {
+    throw new RangeError('options.limits.maxEncryptionsPerDek must be at most 2^32 (NIST SP 800-38D random-nonce bound)');
+  }
+  return out;
+}
+
+/** Holds the active DEK; replacement is single-flight. */
+export class ActiveDek {
+  #dek: FieldDek | undefined;
+  #createdAt = 0;
+  #uses = 0;
+  #pending: Promise<FieldDek> | undefined;
+
+  readonly #limits: Required<FieldLimits>;
+  readonly #create: (signal?: AbortSignal) => Promise<FieldDek>;
+  readonly #now: () => number;
+
+  constructor(limits: Required<FieldLimits>, create: (signal?: AbortSignal) => Promise<FieldDek>, now: () => number = Date.now) {
+    this.#limits = limits;
+    this.#create = create;
+    this.#now = now;
+  }
+
+  /** The active DEK with one use counted, or undefined when a new one is needed. */
+  current(): FieldDek | undefined {
+    const d = this.#dek;
+    if (d === undefined || this.#uses >= this.#limits.maxEncryptionsPerDek || this.#now() - this.#createdAt >= this.#limits.maxDekAgeMs) {
+      return undefined;
+    }
+    this.#uses++;
+    return d;
+  }
+
+  /** Waits for (or starts) the replacement, then returns a DEK with one use counted. */
+  async next(signal?: AbortSignal): Promise<FieldDek> {
+    for (;;) {
+      const d = this.current();
+      if (d !== undefined) return d;
+      this.#pending ??= this.#replace(signal);
+      await this.#pending;
+    }
+  }
+
+  /** Forces the next encryption to make a new DEK. */
+  retire(): void {
+    this.#uses = this.#limits.maxEncryptionsPerDek;
+  }
+
+  async #replace(signal?: AbortSignal): Promise<FieldDek> {
+    try {
+      const dek = await this.#create(signal);
+      const old = this.#dek;
+      this.#dek = dek;
+      this.#createdAt = this.#now();
+      this.#uses = 0;
+      // Encryptions in flight finished synchronously after their await; wipe on the next macrotask.
+      if (old !== undefined) setImmediate(() => old.dek.wipe()).unref();
+      return dek;
+    } finally {
+      this.#pending = undefined;
+    }
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * FieldEncryptor: compact encryption of database values. docs/format.md §Field.
+ */
+import { randomFillSync } from 'node:crypto';
+import { AesGcm, type AeadBackendName, getAeadBackend } from '../aead/gcm.js';
+import { sivOpen, sivSeal } from '../aead/siv.js';
+import { DekResolver } from '../cache/dek-resolver.js';
+import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
+import { EnvelopeMalformedError } from '../errors.js';
+import {
+  FIELD_GCM_OVERHEAD, FIELD_GCM_VERSION, FIELD_NONCE_LENGTH, FIELD_PREFIX_LENGTH, FIELD_SIV_VERSION,
+  FIELD_TAG_LENGTH, fieldKind, keyRefHex,
+} from '../format/field.js';
+import { Limits } from '../format/limits.js';
+import { assertBytes, assertString, fromUtf8, utf8 } from '../internal/bytes.js';
+import type { KeyEncryptionKey } from '../keys/kek.js';
+import { normalizeKeks } from '../keys/normalize.js';
+import type { KeyStore } from '../store/key-store.js';
+import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
+import { type FieldDek, type FieldKeyContext, createFieldDek, loadFieldDek } from './records.js';
+
+/** Options of {@link FieldEncryptor}. */
+export interface FieldEncryptorOptions {
+  /** One KEK or several: each DEK record holds the DEK wrapped under all of them. */
+  keks: KeyEncryptionKey | readonly KeyEncryptionKey[];
+  /** Where DEK records live; share it between every process that reads these fields. */
+  keyStore: KeyStore;
+  /** When the active randomized DEK is retired. */
+  limits?: FieldLimits;
+  /** Decrypt-side cache of unwrapped DEKs; pass one to share it. */
+  unwrappedKeyCache?: UnwrappedKeyCache;
+  /** Content-encryption backend: `'node'` (default) or `'noble'`. */
+  backend?: AeadBackendName;
+}
+
+/** Options of the field operations. */
+export interface FieldOptions {
+  /**
+   * Authenticated, not stored: bind the value to its place, e.g. `'users.ssn#42'`. Decrypt
+   * must pass the same string; a value copied to another row or column fails to decrypt.
+   */
+  aad?: string;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link FieldEncryptor.encryptDeterministic}. */
+export interface DeterministicOptions extends FieldOptions {
+  /** Name of the shared deterministic DEK (e.g. `'users.email'`); created on first use. */
+  keyName: string;
+}
+
+const NONCE_POOL_SIZE = 256;
+
+/**
+ * Encrypts database fields with ≤ 40 bytes of overhead, keys kept in a KeyStore.
+ *
+ * @example
+ * ```ts
+ * import { FieldEncryptor, LocalAesKek, MemoryKeyStore } from 'kv-envelope';
+ * const fields = new FieldEncryptor({ keks: kek, keyStore: new MemoryKeyStore() });
+ * const ssn = await fields.encryptText('078-05-1120', { aad: 'users.ssn#42' });
+ * await fields.decryptText(ssn, { aad: 'users.ssn#42' }); // '078-05-1120'
+ * ```
+ */
+export class FieldEncryptor {
+  readonly #ctx: FieldKeyContext;
+  readonly #aead: AesGcm;
+  readonly #active: ActiveDek;
+  readonly #named = new Map<string, Promise<FieldDek>>();
+  #noncePool = new Uint8Array(NONCE_POOL_SIZE * FIELD_NONCE_LENGTH);
+  #nonceIndex = NONCE_POOL_SIZE;
+
+  /** @throws {TypeError | RangeError} on invalid options, naming the option. */
+  constructor(options: FieldEncryptorOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const keks = normalizeKeks(options.keks, 'options.keks');
+    const store = options.keyStore;
+    if (store === null || typeof store !== 'object' || typeof store.get !== 'function' || typeof store.createIfAbsent !== 'function') {
+      throw new TypeError('options.keyStore must implement KeyStore');
+    }
+    const cache = options.unwrappedKeyCache ?? new UnwrappedKeyCache();
+    this.#ctx = { keks, store, cache, resolver: new DekResolver(keks, cache) };
+    this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
+    this.#active = new ActiveDek(resolveFieldLimits(options.limits), (signal) => createFieldDek(this.#ctx, 'gcm', undefined, signal));
+  }
+
+  /**
+   * Randomized encryption (AES-256-GCM, random 96-bit nonce): 37 bytes of overhead.
+   * @throws {TypeError | RangeError} on invalid arguments.
+   * @throws {EnvelopeError} when a new DEK must be made and a KEK or the key store fails.
+   */
+  async encrypt(value: string | Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
+    const plaintext = toBytes(value);
+    const aad = aadBytes(options?.aad);
+    const dek = this.#active.current() ?? (await this.#active.next(options?.signal));
+    const prefix = dek.keyRef;
+    const nonce = this.#nonce();
+    const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
+    fullAad[0] = FIELD_GCM_VERSION;
+    fullAad.set(prefix, 1);
+    fullAad.set(aad, FIELD_PREFIX_LENGTH);
+    const out = this.#aead.seal(dek.dek.expose(), nonce, plaintext, fullAad, FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH);
+    out.set(fullAad.subarray(0, FIELD_PREFIX_LENGTH), 0);
+    out.set(nonce, FIELD_PREFIX_LENGTH);
+    return out;
+  }
+
+  /**
+   * Deterministic encryption (AES-SIV): equal values under one `keyName` and `aad` give equal
+   * ciphertexts, so the column can be searched by equality. Leaks equality, nothing else.
+   */
+  async encryptDeterministic(value: string | Uint8Array, options: DeterministicOptions): Promise<Uint8Array> {
+    const plaintext = toBytes(value);
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    assertString(options.keyName, 'options.keyName', 256);
+    const aad = aadBytes(options.aad);
+    const dek = await this.#namedDek(options.keyName, options.signal);
+    const prefix = new Uint8Array(FIELD_PREFIX_LENGTH);
+    prefix[0] = FIELD_SIV_VERSION;
+    prefix.set(dek.keyRef, 1);
+    const sealed = sivSeal(dek.dek.expose(), plaintext, prefix, aad);
+    const out = new Uint8Array(FIELD_PREFIX_LENGTH + sealed.length);
+    out.set(prefix, 0);
+    out.set(sealed, FIELD_PREFIX_LENGTH);
+    return out;
+  }
+
+  /**
+   * Decrypts a value from {@link encrypt} or {@link encryptDeterministic}.
+   * @throws {EnvelopeMalformedError} when the bytes are not a field ciphertext.
+   * @throws {DecryptionFailedError} when tampered, or the `aad` differs.
+   * @throws {KeyNotFoundError} when the key store has no record for its keyRef.
+   */
+  async decrypt(ciphertext: Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
+    assertBytes(ciphertext, 'ciphertext');
+    const aad = aadBytes(options?.aad);
+    const kind = fieldKind(ciphertext);
+    const ref = keyRefHex(ciphertext);
+    const dek = this.#ctx.cache.get(`ref:${ref}`) ?? (await loadFieldDek(this.#ctx, ref, kind, options?.signal)).dek;
+    const prefix = ciphertext.subarray(0, FIELD_PREFIX_LENGTH);
+    if (kind === 'siv') return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), prefix, aad);
+    const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
+    fullAad.set(prefix, 0);
+    fullAad.set(aad, FIELD_PREFIX_LENGTH);
+    const end = ciphertext.length - FIELD_TAG_LENGTH;
+    return this.#aead.open(
+      dek.expose(),
+      ciphertext.subarray(FIELD_PREFIX_LENGTH, FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH),
+      ciphertext.subarray(FIELD_GCM_OVERHEAD - FIELD_TAG_LENGTH, end),
+      ciphertext.subarray(end),
+      fullAad,
+    );
+  }
+
+  /** {@link encrypt} for text columns: UTF-8 in, base64url text out. */
+  async encryptText(value: string, options?: FieldOptions): Promise<string> {
+    if (typeof value !== 'string') throw new TypeError('value must be a string');
+    return Buffer.from(await this.encrypt(value, options)).toString('base64url');
+  }
+
+  /** {@link encryptDeterministic} for text columns: base64url text out. */
+  async encryptDeterministicText(value: string, options: DeterministicOptions): Promise<string> {
+    if (typeof value !== 'string') throw new TypeError('value must be a string');
+    return Buffer.from(await this.encryptDeterministic(value, options)).toString('base64url');
+  }
+
+  /**
+   * Decrypts the base64url text of {@link encryptText} / {@link encryptDeterministicText}.
+   * @throws {EnvelopeMalformedError} when `text` is not base64url or the plaintext is not UTF-8.
+   */
+  async decryptText(text: string, options?: FieldOptions): Promise<string> {
+    if (typeof text !== 'string') throw new TypeError('text must be a string');
+    if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new EnvelopeMalformedError('field text is not base64url');
+    const plaintext = await this.decrypt(Buffer.from(text, 'base64url'), options);
+    try {
+      return fromUtf8(plaintext);
+    } catch {
+      throw new EnvelopeMalformedError('field plaintext is not UTF-8 text: use decrypt() for binary values');
+    }
+  }
+
+  /** Retires the active randomized DEK now (e.g. after a KEK rotation); the next encrypt makes a new one. */
+  retireActiveDek(): void {
+    this.#active.retire();
+  }
+
+  #namedDek(name: string, signal?: AbortSignal): Promise<FieldDek> {
+    let p = this.#named.get(name);
+    if (p === undefined) {
+      p = this.#loadNamed(name, signal);
+      this.#named.set(name, p);
+      p.catch(() => this.#named.delete(name));
+    }
+    return p;
+  }
+
+  async #loadNamed(name: string, signal?: AbortSignal): Promise<FieldDek> {
+    const record = await this.#ctx.store.getByName(name, { signal });
+    if (record !== undefined) return loadFieldDek(this.#ctx, record.keyRef, 'siv', signal);
+    return createFieldDek(this.#ctx, 'siv', name, signal);
+  }
+
+  #nonce(): Uint8Array {
+    if (this.#nonceIndex === NONCE_POOL_SIZE) {
+      // One getrandom call per 256 nonces: measured ~2x faster than randomBytes(12) per value.
+      this.#noncePool = randomFillSync(new Uint8Array(NONCE_POOL_SIZE * FIELD_NONCE_LENGTH));
+      this.#nonceIndex = 0;
+    }
+    const start = this.#nonceIndex++ * FIELD_NONCE_LENGTH;
+    return this.#noncePool.subarray(start, start + FIELD_NONCE_LENGTH);
+  }
+}
+
+function toBytes(value: unknown): Uint8Array {
+  if (typeof value === 'string') return utf8(value);
+  assertBytes(value, 'value');
+  return value;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function aadBytes(aad: unknown): Uint8Array {
+  if (aad === undefined) return EMPTY;
+  if (typeof aad !== 'string') throw new TypeError('options.aad must be a string');
+  const bytes = utf8(aad);
+  if (bytes.length > Limits.MAX_FIELD_AAD_BYTES) throw new RangeError(`options.aad must be at most ${Limits.MAX_FIELD_AAD_BYTES} bytes`);
+  return bytes;
+}

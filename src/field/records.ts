@@ -1,0 +1,82 @@
+/**
+ * Making and finding field DEK records: a new DEK is wrapped under every KEK and registered in
+ * the key store with create-if-absent; a keyRef is resolved back to its DEK through the store,
+ * the KEKs and the unwrapped-key cache.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DekResolver } from '../cache/dek-resolver.js';
+import type { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
+import { KeyNotFoundError, KeyStoreError } from '../errors.js';
+import { KEY_REF_LENGTH } from '../format/field.js';
+import { SecretKey } from '../internal/secret.js';
+import type { KeyEncryptionKey } from '../keys/kek.js';
+import { wrapUnderAll } from '../keys/multi.js';
+import type { DekKind, DekRecord, KeyStore } from '../store/key-store.js';
+
+/** DEK length per record kind: AES-256-GCM takes 32 bytes, AES-SIV-256 takes 64 (two AES-256 keys). */
+export const DEK_LENGTH: Readonly<Record<DekKind, number>> = { gcm: 32, siv: 64 };
+
+/** A DEK ready for use, with its 8-byte reference. */
+export interface FieldDek {
+  readonly keyRef: Uint8Array;
+  readonly keyRefHex: string;
+  readonly dek: SecretKey;
+}
+
+/** Shared plumbing of the field encryptor. */
+export interface FieldKeyContext {
+  readonly keks: readonly KeyEncryptionKey[];
+  readonly store: KeyStore;
+  readonly resolver: DekResolver;
+  readonly cache: UnwrappedKeyCache;
+}
+
+const MAX_KEY_REF_ATTEMPTS = 4;
+
+/**
+ * Makes a DEK, wraps it under every KEK and registers it. For a named key, an existing record
+ * of that name wins (another process made it first) and its DEK is unwrapped instead.
+ */
+export async function createFieldDek(ctx: FieldKeyContext, kind: DekKind, name: string | undefined, signal?: AbortSignal): Promise<FieldDek> {
+  const dekBytes = randomBytes(DEK_LENGTH[kind]);
+  try {
+    const wrappedDeks = await wrapUnderAll(ctx.keks, dekBytes, { signal });
+    for (let attempt = 0; attempt < MAX_KEY_REF_ATTEMPTS; attempt++) {
+      const keyRef = randomBytes(KEY_REF_LENGTH);
+      const record: DekRecord = {
+        keyRef: keyRef.toString('hex'), kind, createdAt: Date.now(), wrappedDeks, revision: 1,
+        ...(name === undefined ? {} : { name }),
+      };
+      const result = await ctx.store.createIfAbsent(record, { signal });
+      if (result.created) {
+        const dek = new SecretKey(new Uint8Array(dekBytes));
+        ctx.cache.set(cacheKey(record.keyRef), new SecretKey(new Uint8Array(dekBytes)));
+        return { keyRef: new Uint8Array(keyRef), keyRefHex: record.keyRef, dek };
+      }
+      if (name !== undefined && result.record.name === name) return loadFieldDek(ctx, result.record.keyRef, kind, signal);
+      // Otherwise a random 64-bit keyRef collided with an existing record: draw another.
+    }
+    throw new KeyStoreError('could not allocate a unique keyRef');
+  } finally {
+    dekBytes.fill(0);
+  }
+}
+
+/**
+ * The DEK of a keyRef: from the cache, else the key store record unwrapped by a KEK.
+ * Concurrent misses for one keyRef share one store read and one unwrap.
+ * @throws {KeyNotFoundError} when the store has no such record (or it is of another kind).
+ */
+export async function loadFieldDek(ctx: FieldKeyContext, keyRefHex: string, kind: DekKind, signal?: AbortSignal): Promise<FieldDek> {
+  const dek = await ctx.cache.getOrLoad(cacheKey(keyRefHex), async () => {
+    const record = await ctx.store.get(keyRefHex, { signal });
+    if (record === undefined || record.kind !== kind) throw new KeyNotFoundError(`no ${kind} data key with keyRef ${keyRefHex} in the key store`);
+    return (await ctx.resolver.resolve(record.wrappedDeks, DEK_LENGTH[kind], signal)).expose().slice();
+  });
+  return { keyRef: Buffer.from(keyRefHex, 'hex'), keyRefHex, dek };
+}
+
+/** The cache key of a keyRef (kept apart from wrapped-key digests by its prefix). */
+export function cacheKey(keyRefHex: string): string {
+  return `ref:${keyRefHex}`;
+}
