@@ -117,10 +117,11 @@ export class MemoryKeyStore implements KeyStore {
 
   /**
    * Every record (a snapshot taken when iteration starts), in insertion order.
-   * @throws the signal's reason when `options.signal` is aborted between records.
+   * @throws the signal's reason when `options.signal` is aborted (checked before each record).
    * @example `for await (const record of store.list()) console.log(record.keyRef);`
    */
   async *list(options?: KeyStoreOptions): AsyncIterable<DekRecord> {
+    options?.signal?.throwIfAborted();
     const snapshot = [...this.#byRef.values()];
     for (const record of snapshot) {
       options?.signal?.throwIfAborted();

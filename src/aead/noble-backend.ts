@@ -1,0 +1,51 @@
+/**
+ * AEAD backend on @noble/ciphers and @noble/hashes (audited pure JavaScript). It must not import
+ * node:crypto or Buffer, so it stands alone in browsers and edge workers; it is also the
+ * independent implementation the node backend is cross-checked against.
+ *
+ * @module
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { AeadBackend } from './backend.js';
+
+const TAG_LENGTH = 16;
+
+/**
+ * The noble backend. Accepts 16/24/32-byte keys and IVs of at least 8 bytes (noble narrows the
+ * IV lengths SP 800-38D allows; shorter ones throw an Error, which only backend-level tests
+ * reach because the wrapper admits 12-byte nonces only).
+ *
+ * noble's `gcm` has no output-buffer parameter, so a non-zero `prefixLength` costs one copy;
+ * opening costs one copy to join ciphertext and tag. Neither matters next to JS AES.
+ */
+export const nobleBackend: AeadBackend = {
+  name: 'noble',
+
+  gcmSeal(key, nonce, plaintext, aad, prefixLength) {
+    const sealed = gcm(key, nonce, aad).encrypt(plaintext);
+    if (prefixLength === 0) return sealed;
+    const out = new Uint8Array(prefixLength + sealed.length);
+    out.set(sealed, prefixLength);
+    return out;
+  },
+
+  gcmOpen(key, nonce, ciphertext, tag, aad) {
+    const joined = new Uint8Array(ciphertext.length + TAG_LENGTH);
+    joined.set(ciphertext, 0);
+    joined.set(tag, ciphertext.length);
+    // Built outside the try: a parameter error (nonce < 8 bytes) throws, it is not an auth failure.
+    const cipher = gcm(key, nonce, aad);
+    try {
+      // noble verifies the tag before running CTR, so no unauthenticated plaintext exists.
+      return cipher.decrypt(joined);
+    } catch {
+      return undefined;
+    }
+  },
+
+  hkdfSha256(ikm, salt, info, length) {
+    return hkdf(sha256, ikm, salt, info, length);
+  },
+};
