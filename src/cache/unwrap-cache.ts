@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import { SecretKey } from '../internal/secret.js';
 import { assertPositiveInt, assertString } from '../internal/bytes.js';
+import { LruTtlMap } from './internal/lru-ttl-map.js';
 
 /** Options of {@link UnwrappedKeyCache}. */
 export interface UnwrappedKeyCacheOptions {
@@ -28,11 +29,6 @@ export interface UnwrappedKeyCacheStats {
   readonly loads: number;
   /** Entries removed by LRU pressure or TTL expiry (not by `clear`). */
   readonly evictions: number;
-}
-
-interface Entry {
-  readonly key: SecretKey;
-  readonly expiresAt: number;
 }
 
 /**
@@ -63,9 +59,8 @@ export class UnwrappedKeyCache {
   readonly maxEntries: number;
   /** Time to live of an entry, ms. */
   readonly ttlMs: number;
-  readonly #now: () => number;
   readonly #sweepMs: number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: LruTtlMap<SecretKey>;
   readonly #inflight = new Map<string, Promise<SecretKey>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #generation = 0;
@@ -84,7 +79,15 @@ export class UnwrappedKeyCache {
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new TypeError('options.now must be a function');
     }
-    this.#now = options.now ?? Date.now;
+    this.#entries = new LruTtlMap<SecretKey>({
+      maxEntries: this.maxEntries,
+      ttlMs: this.ttlMs,
+      now: options.now ?? Date.now,
+      onRemove: (key, reason) => {
+        if (reason !== 'replaced') this.#evictions++;
+        this.#doom(key);
+      },
+    });
     this.#sweepMs = Math.min(Math.max(this.ttlMs, 1_000), 60_000);
   }
 
@@ -107,9 +110,9 @@ export class UnwrappedKeyCache {
    */
   get(digest: string): SecretKey | undefined {
     assertString(digest, 'digest', 512);
-    const entry = this.#lookup(digest);
-    if (entry !== undefined) this.#hits++;
-    return entry?.key;
+    const key = this.#lookup(digest);
+    if (key !== undefined) this.#hits++;
+    return key;
   }
 
   /**
@@ -149,10 +152,10 @@ export class UnwrappedKeyCache {
     } catch (err) {
       return Promise.reject(err);
     }
-    const entry = this.#lookup(digest);
-    if (entry !== undefined) {
+    const hit = this.#lookup(digest);
+    if (hit !== undefined) {
       this.#hits++;
-      return Promise.resolve(entry.key);
+      return Promise.resolve(hit);
     }
     this.#misses++;
     const pending = this.#inflight.get(digest);
@@ -187,9 +190,7 @@ export class UnwrappedKeyCache {
   clear(): void {
     this.#generation++;
     this.#inflight.clear();
-    for (const { key } of this.#entries.values()) key.wipe();
-    for (const key of this.#doomed) key.wipe();
-    this.#entries.clear();
+    for (const key of [...this.#entries.clear(), ...this.#doomed]) key.wipe();
     this.#doomed = [];
     this.#stopTimer();
   }
@@ -209,48 +210,20 @@ export class UnwrappedKeyCache {
     return `UnwrappedKeyCache { size: ${this.size}, maxEntries: ${this.maxEntries}, ttlMs: ${this.ttlMs}, hits: ${s.hits}, misses: ${s.misses}, loads: ${s.loads}, evictions: ${s.evictions} }`;
   }
 
-  #lookup(digest: string): Entry | undefined {
-    const entry = this.#entries.get(digest);
-    if (entry === undefined) return undefined;
-    this.#entries.delete(digest);
-    if (this.#now() >= entry.expiresAt) {
-      this.#evictions++;
-      this.#doom(entry.key);
-      if (this.#entries.size === 0) this.#stopTimer();
-      return undefined;
-    }
-    this.#entries.set(digest, entry); // most recently used goes last
-    return entry;
+  #lookup(digest: string): SecretKey | undefined {
+    const key = this.#entries.get(digest);
+    if (this.#entries.size === 0) this.#stopTimer();
+    return key;
   }
 
   #insert(digest: string, key: SecretKey): void {
-    const previous = this.#entries.get(digest);
-    if (previous !== undefined) {
-      this.#entries.delete(digest);
-      if (previous.key !== key) this.#doom(previous.key);
-    }
-    this.#entries.set(digest, { key, expiresAt: this.#now() + this.ttlMs });
-    for (const [oldest, victim] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries) break;
-      this.#entries.delete(oldest);
-      this.#evictions++;
-      this.#doom(victim.key);
-    }
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.#sweep(), this.#sweepMs);
-      this.#timer.unref();
-    }
-  }
-
-  #sweep(): void {
-    const now = this.#now();
-    for (const [digest, entry] of this.#entries) {
-      if (now < entry.expiresAt) continue;
-      this.#entries.delete(digest);
-      this.#evictions++;
-      this.#doom(entry.key);
-    }
-    if (this.#entries.size === 0) this.#stopTimer();
+    this.#entries.set(digest, key);
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      this.#entries.sweep();
+      if (this.#entries.size === 0) this.#stopTimer();
+    }, this.#sweepMs);
+    this.#timer.unref();
   }
 
   #forget(digest: string, promise: Promise<SecretKey>): void {

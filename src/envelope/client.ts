@@ -3,6 +3,7 @@
  * docs/format.md §Envelope describes the bytes; docs/security.md the guarantees.
  */
 import { randomBytes } from 'node:crypto';
+import { Duplex, type Transform } from 'node:stream';
 import { AesGcm, getAeadBackend, type AeadBackendName } from '../aead/gcm.js';
 import { DekResolver } from '../cache/dek-resolver.js';
 import { type DataKeyMaterial, EncryptionKeyCache, type ReuseLimits, resolveReuseLimits } from '../cache/encryption-key-cache.js';
@@ -122,7 +123,7 @@ export class EnvelopeClient {
    * A Node.js Transform that encrypts what is written to it into one envelope. Memory stays at
    * about two frames whatever the input size. Use `Duplex.toWeb()` for web streams.
    */
-  encryptStream(options: EncryptStreamOptions = {}) {
+  encryptStream(options: EncryptStreamOptions = {}): Transform {
     const contexts = encodeContexts(options);
     return createEncryptStream(this.#aead, {
       material: (signal) => this.#material(0, signal),
@@ -136,8 +137,24 @@ export class EnvelopeClient {
    * pushed only after its tag verifies; a stream that ends early or is tampered with errors
    * with an EnvelopeError, so treat output as valid only once the stream finishes.
    */
-  decryptStream(options: DecryptStreamOptions = {}) {
+  decryptStream(options: DecryptStreamOptions = {}): Transform {
     return createDecryptStream(this.#aead, (w, signal) => this.#resolver.resolve(w, DEFAULT_SUITE.dekLength, signal), options);
+  }
+
+  /**
+   * {@link encryptStream} as a web `TransformStream`-shaped pair, for `readable.pipeThrough()`.
+   * @example
+   * ```ts
+   * const encrypted = file.stream().pipeThrough(client.encryptWebStream());
+   * ```
+   */
+  encryptWebStream(options: EncryptStreamOptions = {}): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
+    return Duplex.toWeb(this.encryptStream(options)) as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+  }
+
+  /** {@link decryptStream} as a web `TransformStream`-shaped pair. */
+  decryptWebStream(options: DecryptStreamOptions = {}): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
+    return Duplex.toWeb(this.decryptStream(options)) as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
   }
 
   async #material(byteCount: number, signal?: AbortSignal): Promise<DataKeyMaterial> {

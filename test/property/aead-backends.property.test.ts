@@ -66,8 +66,8 @@ describe('AES-GCM: node and noble agree', () => {
         const sealed = node.seal(key, nonce, plaintext, aad);
         let ct = sealed.subarray(0, plaintext.length);
         let tag = sealed.subarray(plaintext.length);
-        let ad = aad ?? new Uint8Array(0);
-        let iv = nonce;
+        let ad: Uint8Array = aad ?? new Uint8Array(0);
+        let iv: Uint8Array = nonce;
         // One bit index over the concatenation ciphertext || tag || aad || nonce.
         let bit = pick % ((ct.length + tag.length + ad.length + iv.length) * 8);
         if (bit < ct.length * 8) ct = flipBit(ct, bit);
