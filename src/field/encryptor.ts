@@ -17,7 +17,7 @@ import type { KeyEncryptionKey } from '../keys/kek.js';
 import { normalizeKeks } from '../keys/normalize.js';
 import type { KeyStore } from '../store/key-store.js';
 import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
-import { type FieldDek, type FieldKeyContext, createFieldDek, loadFieldDek } from './records.js';
+import { type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
 
 /** Options of {@link FieldEncryptor}. */
 export interface FieldEncryptorOptions {
@@ -136,7 +136,7 @@ export class FieldEncryptor {
     const aad = aadBytes(options?.aad);
     const kind = fieldKind(ciphertext);
     const ref = keyRefHex(ciphertext);
-    const dek = this.#ctx.cache.get(`ref:${ref}`) ?? (await loadFieldDek(this.#ctx, ref, kind, options?.signal)).dek;
+    const dek = this.#ctx.cache.get(cacheKey(ref, kind)) ?? (await loadFieldDek(this.#ctx, ref, kind, options?.signal)).dek;
     const prefix = ciphertext.subarray(0, FIELD_PREFIX_LENGTH);
     if (kind === 'siv') return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), prefix, aad);
     const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
@@ -171,7 +171,10 @@ export class FieldEncryptor {
   async decryptText(text: string, options?: FieldOptions): Promise<string> {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
     if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new EnvelopeMalformedError('field text is not base64url');
-    const plaintext = await this.decrypt(Buffer.from(text, 'base64url'), options);
+    const bytes = Buffer.from(text, 'base64url');
+    // Node decodes leniently (a dangling 6th-bit char, non-zero pad bits): accept only the canonical text.
+    if (bytes.toString('base64url') !== text) throw new EnvelopeMalformedError('field text is not canonical base64url');
+    const plaintext = await this.decrypt(bytes, options);
     try {
       return fromUtf8(plaintext);
     } catch {
@@ -222,6 +225,8 @@ const EMPTY = new Uint8Array(0);
 function aadBytes(aad: unknown): Uint8Array {
   if (aad === undefined) return EMPTY;
   if (typeof aad !== 'string') throw new TypeError('options.aad must be a string');
+  // UTF-8 maps every lone surrogate to U+FFFD, so two different aad strings would bind alike.
+  if (/\p{Cs}/u.test(aad)) throw new RangeError('options.aad must be well-formed Unicode (no lone surrogates)');
   const bytes = utf8(aad);
   if (bytes.length > Limits.MAX_FIELD_AAD_BYTES) throw new RangeError(`options.aad must be at most ${Limits.MAX_FIELD_AAD_BYTES} bytes`);
   return bytes;

@@ -50,7 +50,7 @@ export async function createFieldDek(ctx: FieldKeyContext, kind: DekKind, name: 
       const result = await ctx.store.createIfAbsent(record, { signal });
       if (result.created) {
         const dek = new SecretKey(new Uint8Array(dekBytes));
-        ctx.cache.set(cacheKey(record.keyRef), new SecretKey(new Uint8Array(dekBytes)));
+        ctx.cache.set(cacheKey(record.keyRef, kind), new SecretKey(new Uint8Array(dekBytes)));
         return { keyRef: new Uint8Array(keyRef), keyRefHex: record.keyRef, dek };
       }
       if (name !== undefined && result.record.name === name) return loadFieldDek(ctx, result.record.keyRef, kind, signal);
@@ -68,7 +68,7 @@ export async function createFieldDek(ctx: FieldKeyContext, kind: DekKind, name: 
  * @throws {KeyNotFoundError} when the store has no such record (or it is of another kind).
  */
 export async function loadFieldDek(ctx: FieldKeyContext, keyRefHex: string, kind: DekKind, signal?: AbortSignal): Promise<FieldDek> {
-  const dek = await ctx.cache.getOrLoad(cacheKey(keyRefHex), async () => {
+  const dek = await ctx.cache.getOrLoad(cacheKey(keyRefHex, kind), async () => {
     const record = await ctx.store.get(keyRefHex, { signal });
     if (record === undefined || record.kind !== kind) throw new KeyNotFoundError(`no ${kind} data key with keyRef ${keyRefHex} in the key store`);
     return (await ctx.resolver.resolve(record.wrappedDeks, DEK_LENGTH[kind], signal)).expose().slice();
@@ -76,7 +76,11 @@ export async function loadFieldDek(ctx: FieldKeyContext, keyRefHex: string, kind
   return { keyRef: Buffer.from(keyRefHex, 'hex'), keyRefHex, dek };
 }
 
-/** The cache key of a keyRef (kept apart from wrapped-key digests by its prefix). */
-export function cacheKey(keyRefHex: string): string {
-  return `ref:${keyRefHex}`;
+/**
+ * The cache key of a keyRef (kept apart from wrapped-key digests by its prefix). The kind is part
+ * of it: a ciphertext whose version byte was changed (0xF2 → 0xF1) must not find the 64-byte SIV
+ * DEK and hand it to AES-GCM (or a GCM DEK to AES-SIV); it misses and gets KeyNotFoundError.
+ */
+export function cacheKey(keyRefHex: string, kind: DekKind): string {
+  return `ref:${kind}:${keyRefHex}`;
 }

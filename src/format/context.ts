@@ -14,6 +14,9 @@ export type EncryptionContext = Readonly<Record<string, string>>;
 /** Reserved key prefix: the SDK may add its own entries under it in later versions. */
 const RESERVED_PREFIX = 'kv-envelope:';
 
+/** With the `u` flag, only unpaired surrogates are code points of category Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Validates a caller's context and returns its canonical encoding:
  * `u16 count ‖ (u16 keyLen ‖ key ‖ u16 valueLen ‖ value)*`, sorted by key bytes.
@@ -30,6 +33,9 @@ export function encodeContext(context: EncryptionContext | undefined, name = 'co
     if (typeof v !== 'string') throw new TypeError(`${name}.${k} must be a string`);
     if (k.length === 0) throw new RangeError(`${name} keys must not be empty`);
     if (k.startsWith(RESERVED_PREFIX)) throw new RangeError(`${name} key ${k} uses the reserved prefix ${RESERVED_PREFIX}`);
+    // UTF-8 encoding turns a lone surrogate into U+FFFD: two keys could collide (an envelope that
+    // can never be parsed) and values would not round trip. Refuse them.
+    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) throw new RangeError(`${name}.${k} is not well-formed Unicode (lone surrogate)`);
     pairs.push([utf8(k), utf8(v)]);
   }
   if (pairs.length > Limits.MAX_CONTEXT_PAIRS) {
