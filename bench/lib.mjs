@@ -1,12 +1,10 @@
 // Shared helpers of bench/run.mjs and bench/frame-size.mjs: environment info, loading the
 // built package, batched tinybench tasks, statistics and formatting. No contestant lives here.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 
-const require = createRequire(import.meta.url);
 export const DIST_ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 /** The built package (../dist/index.js), or exit with a hint when it has not been built. */
@@ -18,9 +16,10 @@ export async function loadBuiltPackage() {
   return import(new URL('../dist/index.js', import.meta.url).href);
 }
 
-function versionOf(name, from) {
+/** The installed version of `name` in `nodeModules` (read directly: not every package exports ./package.json). */
+function versionOf(name, nodeModules = new URL('./node_modules/', import.meta.url)) {
   try {
-    return (from ?? require)(`${name}/package.json`).version;
+    return JSON.parse(readFileSync(new URL(`${name}/package.json`, nodeModules), 'utf8')).version;
   } catch {
     return 'unknown';
   }
@@ -29,7 +28,6 @@ function versionOf(name, from) {
 /** Host and library versions, printed and stored with every result. */
 export function environment() {
   const cpus = os.cpus();
-  const rootRequire = createRequire(new URL('../package.json', import.meta.url));
   return {
     node: process.version,
     v8: process.versions.v8,
@@ -39,11 +37,12 @@ export function environment() {
     cores: cpus.length,
     availableParallelism: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
     totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
     versions: {
-      'kv-envelope': rootRequire('./package.json').version,
+      'kv-envelope': JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
       tinybench: versionOf('tinybench'),
       '@noble/ciphers (bench)': versionOf('@noble/ciphers'),
-      '@noble/ciphers (kv-envelope)': versionOf('@noble/ciphers', rootRequire),
+      '@noble/ciphers (kv-envelope)': versionOf('@noble/ciphers', new URL('../node_modules/', import.meta.url)),
       '@aws-crypto/client-node': versionOf('@aws-crypto/client-node'),
     },
     date: new Date().toISOString(),
@@ -53,6 +52,11 @@ export function environment() {
 export function printEnvironment(env, settings) {
   console.log(`node ${env.node} (V8 ${env.v8}, OpenSSL ${env.openssl}) · ${env.platform}`);
   console.log(`CPU: ${env.cpu} · ${env.cores} cores (availableParallelism ${env.availableParallelism}) · ${env.totalMemGiB} GiB RAM`);
+  const [load1] = env.loadAverageAtStart;
+  console.log(`load average at start: ${env.loadAverageAtStart.join(' ')}`);
+  if (load1 > env.cores * 0.3) {
+    console.log(`WARNING: 1-minute load average ${load1} on ${env.cores} cores: other processes compete for the CPU, expect noisy numbers and skewed ratios.`);
+  }
   console.log(Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(' · '));
   console.log(`tinybench: ${settings.time} ms per task after ${settings.warmupTime} ms warm-up, ≥ ${settings.iterations} samples; ` +
     `each sample times a batch of calls sized to ~${settings.batchTargetMs} ms (per-call latency = batch time / batch size)`);

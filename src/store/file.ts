@@ -1,13 +1,8 @@
 /**
  * A {@link KeyStore} in a local directory, safe for many processes on one machine and for
- * crashes at any point, without any lock held between calls.
- *
- * Layout (all files mode 0600; the directory is created 0700 if missing):
- * - `<keyRef>.dek`: one MessagePack record per DEK (see internal/codec.ts).
- * - `name-<sha256hex(utf8 name)>.ref`: for named records, the keyRef the name belongs to. The
- *   name is hashed so any name (up to 1,024 chars) gives a short, portable file name.
- * - `<keyRef>.lock`: exists only while an update of that record is in progress.
- * - `.tmp-*`: a write in progress, or left by a crash; ignored by every reader.
+ * crashes at any point, without any lock held between calls. One MessagePack file per record
+ * plus one name index file per named record, all mode 0600, in a directory created 0700 if
+ * missing (layout: internal/file-records.ts; encoding and why msgpackr: internal/codec.ts).
  *
  * Create-if-absent publishes the record with `link(temp, final)`, which fails with EEXIST
  * rather than overwrite. A named record is linked BEFORE its name file (with a directory
@@ -22,17 +17,17 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { readdir, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { CreateResult, DekRecord, KeyStore, KeyStoreOptions } from './key-store.js';
 import type { WrappedKey } from '../keys/kek.js';
 import { EnvelopeError, KeyNotFoundError, KeyStoreError } from '../errors.js';
 import { assertPositiveInt, assertString } from '../internal/bytes.js';
 import { assertKeyRef, assertWrappedDeks, RECORD_LIMITS, toFrozenRecord, withWrappedDeks } from './internal/record.js';
-import { decodeNameRef, decodeRecord, encodeNameRef, encodeRecord } from './internal/codec.js';
-import { createExclusive, ensureDirectory, readBounded, replaceAtomic } from './internal/file-io.js';
+import { encodeNameRef, encodeRecord } from './internal/codec.js';
+import { createExclusive, ensureDirectory, isErrno, replaceAtomic } from './internal/file-io.js';
 import { acquireLock } from './internal/file-lock.js';
+import { RECORD_FILE, RecordFiles } from './internal/file-records.js';
 
 /** Options of {@link FileKeyStore}. */
 export interface FileKeyStoreOptions {
@@ -43,8 +38,6 @@ export interface FileKeyStoreOptions {
   /** How long an update waits for another writer's lock. Default 5 s. */
   lockTimeoutMs?: number;
 }
-
-const RECORD_FILE = /^[0-9a-f]{16}\.dek$/;
 
 /**
  * A crash-safe, multi-process {@link KeyStore} with one file per record.
@@ -66,6 +59,7 @@ const RECORD_FILE = /^[0-9a-f]{16}\.dek$/;
 export class FileKeyStore implements KeyStore {
   /** The absolute store directory. */
   readonly directory: string;
+  readonly #files: RecordFiles;
   readonly #lockStaleMs: number;
   readonly #lockTimeoutMs: number;
 
@@ -73,6 +67,7 @@ export class FileKeyStore implements KeyStore {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     assertString(options.directory, 'options.directory');
     this.directory = resolve(options.directory);
+    this.#files = new RecordFiles(this.directory);
     this.#lockStaleMs = options.lockStaleMs ?? 30_000;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 5_000;
     assertPositiveInt(this.#lockStaleMs, 'options.lockStaleMs');
@@ -88,7 +83,7 @@ export class FileKeyStore implements KeyStore {
   async get(keyRef: string, options?: KeyStoreOptions): Promise<DekRecord | undefined> {
     assertKeyRef(keyRef);
     const signal = options?.signal;
-    return this.#guard(`read of ${keyRef}`, signal, () => this.#readVisible(keyRef, signal));
+    return this.#guard(`read of ${keyRef}`, signal, () => this.#files.readVisible(keyRef, signal));
   }
 
   /**
@@ -100,7 +95,7 @@ export class FileKeyStore implements KeyStore {
   async getByName(name: string, options?: KeyStoreOptions): Promise<DekRecord | undefined> {
     assertString(name, 'name', RECORD_LIMITS.maxNameLength);
     const signal = options?.signal;
-    return this.#guard('read by name', signal, () => this.#readByName(name, signal));
+    return this.#guard('read by name', signal, () => this.#files.readByName(name, signal));
   }
 
   /**
@@ -118,26 +113,26 @@ export class FileKeyStore implements KeyStore {
       signal?.throwIfAborted();
       await ensureDirectory(this.directory);
       if (own.name !== undefined) {
-        const existing = await this.#readByName(own.name, signal);
+        const existing = await this.#files.readByName(own.name, signal);
         if (existing !== undefined) return Object.freeze({ record: existing, created: false });
       }
-      const recordPath = this.#recordPath(own.keyRef);
+      const recordPath = this.#files.recordPath(own.keyRef);
       if (!(await createExclusive(this.directory, recordPath, encodeRecord(own), signal))) {
-        const existing = await this.#readRecord(own.keyRef, signal);
+        const existing = await this.#files.readRecord(own.keyRef, signal);
         if (existing === undefined) throw new KeyStoreError(`key store record ${own.keyRef} vanished during create`);
         return Object.freeze({ record: existing, created: false });
       }
       if (own.name === undefined) return Object.freeze({ record: own, created: true });
       let claimed: boolean;
       try {
-        claimed = await createExclusive(this.directory, this.#namePath(own.name), encodeNameRef(own.keyRef), signal);
+        claimed = await createExclusive(this.directory, this.#files.namePath(own.name), encodeNameRef(own.keyRef), signal);
       } catch (err) {
         await unlink(recordPath).catch(() => undefined); // uncommitted: nothing points at it
         throw err;
       }
       if (claimed) return Object.freeze({ record: own, created: true });
       await unlink(recordPath).catch(() => undefined); // lost the name race
-      const winner = await this.#readByName(own.name, signal);
+      const winner = await this.#files.readByName(own.name, signal);
       if (winner === undefined) throw new KeyStoreError(`name index of key store record vanished during create`);
       return Object.freeze({ record: winner, created: false });
     });
@@ -162,16 +157,16 @@ export class FileKeyStore implements KeyStore {
     assertPositiveInt(expectedRevision, 'expectedRevision');
     const signal = options?.signal;
     return this.#guard(`update of ${keyRef}`, signal, async () => {
-      this.#checkCurrent(keyRef, await this.#readVisible(keyRef, signal), expectedRevision); // fast path
-      const lock = await acquireLock(join(this.directory, `${keyRef}.lock`), {
+      this.#checkCurrent(keyRef, await this.#files.readVisible(keyRef, signal), expectedRevision); // fast path
+      const lock = await acquireLock(this.#files.lockPath(keyRef), {
         staleMs: this.#lockStaleMs,
         timeoutMs: this.#lockTimeoutMs,
         signal,
       });
       try {
-        const current = this.#checkCurrent(keyRef, await this.#readVisible(keyRef, signal), expectedRevision);
+        const current = this.#checkCurrent(keyRef, await this.#files.readVisible(keyRef, signal), expectedRevision);
         const next = withWrappedDeks(current, wrappedDeks);
-        await replaceAtomic(this.directory, this.#recordPath(keyRef), encodeRecord(next), signal);
+        await replaceAtomic(this.directory, this.#files.recordPath(keyRef), encodeRecord(next), signal);
         return next;
       } finally {
         await lock.release();
@@ -189,24 +184,16 @@ export class FileKeyStore implements KeyStore {
     const files = await this.#guard('listing', signal, async () => {
       signal?.throwIfAborted();
       return readdir(this.directory).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code === 'ENOENT') return [];
+        if (isErrno(err, 'ENOENT')) return [];
         throw err;
       });
     });
     for (const file of files) {
       if (!RECORD_FILE.test(file)) continue;
       const keyRef = file.slice(0, 16);
-      const record = await this.#guard(`read of ${keyRef}`, signal, () => this.#readVisible(keyRef, signal));
+      const record = await this.#guard(`read of ${keyRef}`, signal, () => this.#files.readVisible(keyRef, signal));
       if (record !== undefined) yield record;
     }
-  }
-
-  #recordPath(keyRef: string): string {
-    return join(this.directory, `${keyRef}.dek`);
-  }
-
-  #namePath(name: string): string {
-    return join(this.directory, `name-${createHash('sha256').update(name, 'utf8').digest('hex')}.ref`);
   }
 
   #checkCurrent(keyRef: string, current: DekRecord | undefined, expectedRevision: number): DekRecord {
@@ -217,45 +204,6 @@ export class FileKeyStore implements KeyStore {
       );
     }
     return current;
-  }
-
-  async #readRecord(keyRef: string, signal: AbortSignal | undefined): Promise<DekRecord | undefined> {
-    const bytes = await readBounded(this.#recordPath(keyRef), signal).catch((err: unknown) => {
-      if (err instanceof RangeError) throw new KeyStoreError(`corrupt key store record ${keyRef}`, { cause: err });
-      throw err;
-    });
-    if (bytes === undefined) return undefined;
-    try {
-      return decodeRecord(bytes, keyRef);
-    } catch (err) {
-      throw new KeyStoreError(`corrupt key store record ${keyRef}`, { cause: err });
-    }
-  }
-
-  /** A record, unless it is named and its name file does not point back at it (uncommitted). */
-  async #readVisible(keyRef: string, signal: AbortSignal | undefined): Promise<DekRecord | undefined> {
-    const record = await this.#readRecord(keyRef, signal);
-    if (record?.name === undefined) return record;
-    return (await this.#readNameRef(record.name, signal)) === keyRef ? record : undefined;
-  }
-
-  async #readNameRef(name: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-    const bytes = await readBounded(this.#namePath(name), signal);
-    if (bytes === undefined) return undefined;
-    try {
-      return decodeNameRef(bytes);
-    } catch (err) {
-      throw new KeyStoreError('corrupt key store name index file', { cause: err });
-    }
-  }
-
-  async #readByName(name: string, signal: AbortSignal | undefined): Promise<DekRecord | undefined> {
-    const keyRef = await this.#readNameRef(name, signal);
-    if (keyRef === undefined) return undefined;
-    const record = await this.#readRecord(keyRef, signal);
-    if (record === undefined) throw new KeyStoreError(`name index points at missing key store record ${keyRef}`);
-    if (record.name !== name) throw new KeyStoreError(`name index does not match key store record ${keyRef}`);
-    return record;
   }
 
   /** Runs `fn`, turning any failure other than our own errors or an abort into KeyStoreError. */

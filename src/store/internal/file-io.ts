@@ -133,9 +133,14 @@ export async function replaceAtomic(
   await syncDirectory(directory);
 }
 
+/** Thrown by {@link readBounded} for a file over {@link MAX_FILE_BYTES}: treated as corrupt. */
+export class FileTooLargeError extends RangeError {
+  override name = 'FileTooLargeError';
+}
+
 /**
  * Reads a whole file of at most {@link MAX_FILE_BYTES}; undefined when it does not exist.
- * @throws {RangeError} when the file is larger than the bound (treated as corrupt).
+ * @throws {FileTooLargeError} when the file is larger than the bound.
  * @example `const bytes = await readBounded(path, signal);`
  */
 export async function readBounded(path: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
@@ -149,7 +154,7 @@ export async function readBounded(path: string, signal?: AbortSignal): Promise<U
   }
   try {
     const { size } = await handle.stat();
-    if (size > MAX_FILE_BYTES) throw new RangeError(`file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte bound`);
+    if (size > MAX_FILE_BYTES) throw new FileTooLargeError(`file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte bound`);
     return await handle.readFile();
   } finally {
     await handle.close();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { DekRecord } from '../key-store.js';
 import { KeyStoreError } from '../../errors.js';
 import { decodeNameRef, decodeRecord } from './codec.js';
-import { readBounded } from './file-io.js';
+import { FileTooLargeError, readBounded } from './file-io.js';
 
 /** File names of records (anything else in the directory is not a record). */
 export const RECORD_FILE = /^[0-9a-f]{16}\.dek$/;
@@ -66,7 +66,7 @@ export class RecordFiles {
       if (bytes === undefined) return undefined;
       return decodeRecord(bytes, keyRef);
     } catch (err) {
-      if (bytes === undefined && !(err instanceof RangeError)) throw err; // I/O, not content
+      if (bytes === undefined && !(err instanceof FileTooLargeError)) throw err; // I/O, not content
       throw new KeyStoreError(`corrupt key store record ${keyRef}`, { cause: err });
     }
   }
@@ -89,11 +89,13 @@ export class RecordFiles {
    * @example `const keyRef = await files.readNameRef('customers.email', signal);`
    */
   async readNameRef(name: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-    const bytes = await readBounded(this.namePath(name), signal);
-    if (bytes === undefined) return undefined;
+    let bytes: Uint8Array | undefined;
     try {
+      bytes = await readBounded(this.namePath(name), signal);
+      if (bytes === undefined) return undefined;
       return decodeNameRef(bytes);
     } catch (err) {
+      if (bytes === undefined && !(err instanceof FileTooLargeError)) throw err;
       throw new KeyStoreError('corrupt key store name index file', { cause: err });
     }
   }
