@@ -7,7 +7,7 @@
 import type { CreateResult, DekRecord, KeyStore, KeyStoreOptions } from './key-store.js';
 import type { WrappedKey } from '../keys/kek.js';
 import { KeyNotFoundError, KeyStoreError } from '../errors.js';
-import { assertString } from '../internal/bytes.js';
+import { assertPositiveInt, assertString } from '../internal/bytes.js';
 import {
   assertKeyRef,
   assertWrappedDeks,
@@ -100,9 +100,7 @@ export class MemoryKeyStore implements KeyStore {
     options?.signal?.throwIfAborted();
     assertKeyRef(keyRef);
     assertWrappedDeks(wrappedDeks);
-    if (!Number.isSafeInteger(expectedRevision) || expectedRevision < 1) {
-      throw new RangeError('expectedRevision must be a positive integer');
-    }
+    assertPositiveInt(expectedRevision, 'expectedRevision');
     const current = this.#byRef.get(keyRef);
     if (current === undefined) throw new KeyNotFoundError(`key store record not found: ${keyRef}`);
     if (current.revision !== expectedRevision) {

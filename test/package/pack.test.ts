@@ -64,9 +64,8 @@ let pack: PackResult;
 const rootPackage = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'index.js')) || !existsSync(join(ROOT, 'dist', 'index.cjs'))) {
-    throw new Error('dist/ is not built: run `npm run build` first (`npm test` does)');
-  }
+  const missing = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].filter((f) => !existsSync(join(ROOT, 'dist', f)));
+  if (missing.length > 0) throw new Error(`dist/ is not (fully) built, missing ${missing.join(', ')}: run \`npm run build\` first (\`npm test\` does)`);
   work = await realpath(await mkdtemp(join(tmpdir(), 'kv-envelope-pack-')));
   const packed = JSON.parse(await run(NPM, ['pack', '--json', '--pack-destination', work], ROOT)) as PackResult[];
   expect(packed).toHaveLength(1);

@@ -138,6 +138,34 @@ describe('FileKeyStore on disk', () => {
     expect(await store.getByName('half-made')).toEqual(fresh);
   });
 
+  it('an abort at any step leaves either the committed record or nothing (no orphan, no temp)', async () => {
+    const directory = freshDir();
+    const store = new FileKeyStore({ directory });
+    await store.createIfAbsent(makeRecord()); // the directory exists from here on
+    let outcomes = 0;
+    // Abort after 0, 1, 2, … ms until both outcomes were seen (fsync makes a create take ms).
+    for (let delayMs = 0; delayMs < 400 && (outcomes !== 3 || delayMs < 20); delayMs++) {
+      const controller = new AbortController();
+      const record = makeRecord({ name: `abort-${delayMs}` });
+      const op = store.createIfAbsent(record, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('abort')), delayMs);
+      const result = await op.then(() => 'created', (e: unknown) => e);
+      const named = await store.getByName(record.name!);
+      const files = await readdir(directory);
+      expect(files.filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+      if (result === 'created') {
+        outcomes |= 1;
+        expect(named).toEqual(record);
+      } else {
+        outcomes |= 2;
+        expect((result as Error).message).toBe('abort');
+        expect(named).toBeUndefined();
+        expect(files).not.toContain(`${record.keyRef}.dek`);
+      }
+    }
+    expect(outcomes).toBe(3); // both outcomes were exercised
+  });
+
   it('breaks a stale lock and times out on a live one', async () => {
     const directory = freshDir();
     const store = new FileKeyStore({ directory, lockTimeoutMs: 150 });
