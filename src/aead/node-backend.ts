@@ -67,12 +67,16 @@ function hkdfHmac(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: n
 }
 
 /**
- * The node:crypto backend. Accepts 16/24/32-byte keys and any non-empty IV (OpenSSL derives J0
- * with GHASH for IVs other than 12 bytes), which lets the Wycheproof suite exercise it fully.
+ * The node:crypto backend. Accepts 16/24/32-byte keys and IVs of 1..128 bytes (OpenSSL 3 limit;
+ * IVs other than 12 bytes go through GHASH), so the Wycheproof suite can exercise it below the
+ * wrapper. Results are plain Uint8Arrays, never Buffers (whose `slice` does not copy).
  *
- * `gcmSeal` returns a plain Uint8Array (never a Buffer, whose `slice` does not copy); for
- * outputs up to 1 KiB it is a view into a slab shared with other seal outputs, so use
- * `byteOffset`/`byteLength` rather than assuming `out.buffer` is exactly the output.
+ * `gcmSeal` outputs up to 1 KiB are views into a slab shared with other seal outputs: use
+ * `byteOffset`/`byteLength`, never assume `out.buffer` is exactly the output.
+ *
+ * @throws {Error} (node:crypto's) from `gcmSeal`/`gcmOpen` on a key or IV length it does not
+ *   support, and from `hkdfSha256` on `length` > 8160; the wrapper in `gcm.ts` refuses all of
+ *   these first. `gcmOpen` reports an authentication failure as `undefined`, never by throwing.
  */
 export const nodeBackend: AeadBackend = {
   name: 'node',

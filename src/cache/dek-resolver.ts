@@ -7,6 +7,7 @@ import { SecretKey } from '../internal/secret.js';
 import { NoMatchingKekError } from '../errors.js';
 import type { KeyEncryptionKey, WrappedKey } from '../keys/kek.js';
 import { unwrapWithAny } from '../keys/multi.js';
+import { raceAbort } from '../internal/abort.js';
 import { wrappedKeyDigest } from './digest.js';
 import type { UnwrappedKeyCache } from './unwrap-cache.js';
 
@@ -26,6 +27,7 @@ export class DekResolver {
    * @throws {EnvelopeError} the most informative unwrap failure when every attempt failed.
    */
   async resolve(wrappedKeys: readonly WrappedKey[], dekLength: number, signal?: AbortSignal): Promise<SecretKey> {
+    signal?.throwIfAborted();
     const candidates = wrappedKeys.filter((w) => this.#keks.some((k) => k.matches(w)));
     if (candidates.length === 0) throw new NoMatchingKekError(wrappedKeys.map((w) => w.kekId));
     const digests = candidates.map(wrappedKeyDigest);
@@ -37,9 +39,9 @@ export class DekResolver {
     for (let i = 0; i < candidates.length; i++) {
       const w = candidates[i]!;
       try {
-        return await this.#cache.getOrLoad(digests[i]!, () =>
-          unwrapWithAny(this.#keks, [w], { signal, expectedDekLength: dekLength }),
-        );
+        // The unwrap is shared by every concurrent miss, so it runs without this caller's signal.
+        const shared = this.#cache.getOrLoad(digests[i]!, () => unwrapWithAny(this.#keks, [w], { expectedDekLength: dekLength }));
+        return await raceAbort(shared, signal);
       } catch (err) {
         signal?.throwIfAborted();
         lastError = err;

@@ -8,6 +8,7 @@
  */
 import type { SecretKey } from '../internal/secret.js';
 import { assertPositiveInt } from '../internal/bytes.js';
+import { raceAbort } from '../internal/abort.js';
 import type { WrappedKey } from '../keys/kek.js';
 
 /** When a reused DEK must be replaced. */
@@ -72,7 +73,8 @@ export class EncryptionKeyCache {
    * {@link addBytes} as it flows), making a new DEK with `create` when the current one is used up.
    * Use the DEK synchronously after the await: a retired DEK is wiped on the next macrotask.
    */
-  async acquire(byteCount: number, create: () => Promise<DataKeyMaterial>): Promise<DataKeyMaterial> {
+  async acquire(byteCount: number, create: () => Promise<DataKeyMaterial>, signal?: AbortSignal): Promise<DataKeyMaterial> {
+    signal?.throwIfAborted(); // an already-aborted caller starts no shared work
     if (byteCount > this.#limits.maxBytes) return create(); // never fits: a one-off DEK
     for (;;) {
       const e = this.#current;
@@ -82,7 +84,8 @@ export class EncryptionKeyCache {
         return e.material;
       }
       this.#pending ??= this.#replace(create);
-      await this.#pending;
+      // Creation is shared by every waiting caller: `signal` stops only this caller's wait.
+      await raceAbort(this.#pending, signal);
     }
   }
 

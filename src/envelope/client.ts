@@ -158,8 +158,8 @@ export class EnvelopeClient {
   }
 
   async #material(byteCount: number, signal?: AbortSignal): Promise<DataKeyMaterial> {
-    const create = () => this.#newDataKey(signal);
-    return this.#encryptCache === undefined ? create() : this.#encryptCache.acquire(byteCount, create);
+    if (this.#encryptCache === undefined) return this.#newDataKey(signal);
+    return this.#encryptCache.acquire(byteCount, () => this.#newDataKey(), signal);
   }
 
   async #newDataKey(signal?: AbortSignal): Promise<DataKeyMaterial> {

@@ -4,6 +4,7 @@
  * 2^32 encryptions; the default 2^30 keeps the nonce-collision probability below 2^-35.
  */
 import { assertPositiveInt } from '../internal/bytes.js';
+import { raceAbort } from '../internal/abort.js';
 import type { FieldDek } from './records.js';
 
 /** When the active DEK of a {@link FieldEncryptor} is replaced. */
@@ -38,10 +39,10 @@ export class ActiveDek {
   #pending: Promise<FieldDek> | undefined;
 
   readonly #limits: Required<FieldLimits>;
-  readonly #create: (signal?: AbortSignal) => Promise<FieldDek>;
+  readonly #create: () => Promise<FieldDek>;
   readonly #now: () => number;
 
-  constructor(limits: Required<FieldLimits>, create: (signal?: AbortSignal) => Promise<FieldDek>, now: () => number = Date.now) {
+  constructor(limits: Required<FieldLimits>, create: () => Promise<FieldDek>, now: () => number = Date.now) {
     this.#limits = limits;
     this.#create = create;
     this.#now = now;
@@ -57,13 +58,17 @@ export class ActiveDek {
     return d;
   }
 
-  /** Waits for (or starts) the replacement, then returns a DEK with one use counted. */
+  /**
+   * Waits for (or starts) the replacement, then returns a DEK with one use counted. The
+   * replacement is shared, so `signal` stops only this caller's wait.
+   */
   async next(signal?: AbortSignal): Promise<FieldDek> {
+    signal?.throwIfAborted(); // an already-aborted caller starts no shared work
     for (;;) {
       const d = this.current();
       if (d !== undefined) return d;
-      this.#pending ??= this.#replace(signal);
-      await this.#pending;
+      this.#pending ??= this.#replace();
+      await raceAbort(this.#pending, signal);
     }
   }
 
@@ -72,9 +77,9 @@ export class ActiveDek {
     this.#uses = this.#limits.maxEncryptionsPerDek;
   }
 
-  async #replace(signal?: AbortSignal): Promise<FieldDek> {
+  async #replace(): Promise<FieldDek> {
     try {
-      const dek = await this.#create(signal);
+      const dek = await this.#create();
       const old = this.#dek;
       this.#dek = dek;
       this.#createdAt = this.#now();

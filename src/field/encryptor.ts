@@ -16,6 +16,7 @@ import { assertBytes, assertString, fromUtf8, utf8 } from '../internal/bytes.js'
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { normalizeKeks } from '../keys/normalize.js';
 import { SecretKey } from '../internal/secret.js';
+import { raceAbort } from '../internal/abort.js';
 import type { KeyStore } from '../store/key-store.js';
 import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
 import { type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
@@ -82,7 +83,7 @@ export class FieldEncryptor {
     const cache = options.unwrappedKeyCache ?? new UnwrappedKeyCache();
     this.#ctx = { keks, store, cache, resolver: new DekResolver(keks, cache) };
     this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
-    this.#active = new ActiveDek(resolveFieldLimits(options.limits), (signal) => createFieldDek(this.#ctx, 'gcm', undefined, signal));
+    this.#active = new ActiveDek(resolveFieldLimits(options.limits), () => createFieldDek(this.#ctx, 'gcm', undefined));
   }
 
   /**
@@ -114,6 +115,8 @@ export class FieldEncryptor {
     const plaintext = toBytes(value);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     assertString(options.keyName, 'options.keyName', 256);
+    // Stores key names by their UTF-8 bytes: names differing only in lone surrogates would collide.
+    if (/\p{Cs}/u.test(options.keyName)) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
     const aad = aadBytes(options.aad);
     const dek = await this.#namedDek(options.keyName, options.signal);
     const prefix = new Uint8Array(FIELD_PREFIX_LENGTH);
@@ -189,18 +192,20 @@ export class FieldEncryptor {
   }
 
   #namedDek(name: string, signal?: AbortSignal): Promise<FieldDek> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     let p = this.#named.get(name);
     if (p === undefined) {
-      p = this.#loadNamed(name, signal);
+      p = this.#loadNamed(name);
       this.#named.set(name, p);
       p.catch(() => this.#named.delete(name));
     }
-    return p;
+    return raceAbort(p, signal);
   }
 
-  async #loadNamed(name: string, signal?: AbortSignal): Promise<FieldDek> {
-    const record = await this.#ctx.store.getByName(name, { signal });
-    const d = record !== undefined ? await loadFieldDek(this.#ctx, record.keyRef, 'siv', signal) : await createFieldDek(this.#ctx, 'siv', name, signal);
+  /** Shared by every caller for this name, so it runs without any one caller's signal. */
+  async #loadNamed(name: string): Promise<FieldDek> {
+    const record = await this.#ctx.store.getByName(name);
+    const d = record !== undefined ? await loadFieldDek(this.#ctx, record.keyRef, 'siv') : await createFieldDek(this.#ctx, 'siv', name);
     // Memoized for the encryptor's lifetime: own a copy, since the cache wipes its entries on eviction.
     return { ...d, dek: new SecretKey(d.dek.expose().slice()) };
   }

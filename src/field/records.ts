@@ -9,6 +9,7 @@ import type { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import { KeyNotFoundError, KeyStoreError } from '../errors.js';
 import { KEY_REF_LENGTH } from '../format/field.js';
 import { SecretKey } from '../internal/secret.js';
+import { raceAbort } from '../internal/abort.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { wrapUnderAll } from '../keys/multi.js';
 import type { DekKind, DekRecord, KeyStore } from '../store/key-store.js';
@@ -68,11 +69,14 @@ export async function createFieldDek(ctx: FieldKeyContext, kind: DekKind, name: 
  * @throws {KeyNotFoundError} when the store has no such record (or it is of another kind).
  */
 export async function loadFieldDek(ctx: FieldKeyContext, keyRefHex: string, kind: DekKind, signal?: AbortSignal): Promise<FieldDek> {
-  const dek = await ctx.cache.getOrLoad(cacheKey(keyRefHex, kind), async () => {
-    const record = await ctx.store.get(keyRefHex, { signal });
+  signal?.throwIfAborted();
+  // Shared by concurrent misses: runs without any one caller's signal; each caller races its own.
+  const shared = ctx.cache.getOrLoad(cacheKey(keyRefHex, kind), async () => {
+    const record = await ctx.store.get(keyRefHex);
     if (record === undefined || record.kind !== kind) throw new KeyNotFoundError(`no ${kind} data key with keyRef ${keyRefHex} in the key store`);
-    return (await ctx.resolver.resolve(record.wrappedDeks, DEK_LENGTH[kind], signal)).expose().slice();
+    return (await ctx.resolver.resolve(record.wrappedDeks, DEK_LENGTH[kind])).expose().slice();
   });
+  const dek = await raceAbort(shared, signal);
   return { keyRef: Buffer.from(keyRefHex, 'hex'), keyRefHex, dek };
 }
 

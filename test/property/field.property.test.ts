@@ -122,7 +122,7 @@ describe('FieldEncryptor properties', () => {
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 

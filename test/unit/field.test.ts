@@ -35,7 +35,10 @@ const newKek = (id = 'local/aes/1'): LocalAesKek => new LocalAesKek({ id, key: r
 class CountingKek implements KeyEncryptionKey {
   wraps = 0;
   unwraps = 0;
-  constructor(readonly inner: KeyEncryptionKey) {}
+  readonly inner: KeyEncryptionKey;
+  constructor(inner: KeyEncryptionKey) {
+    this.inner = inner;
+  }
   get id(): string {
     return this.inner.id;
   }
@@ -546,6 +549,7 @@ describe('argument errors are TypeError / RangeError naming the argument', () =>
     await expectArgError(fields.encryptDeterministic('x', {} as unknown as { keyName: string }), TypeError, /options\.keyName/);
     await expectArgError(fields.encryptDeterministic('x', undefined as unknown as { keyName: string }), TypeError, /options/);
     await expectArgError(fields.encryptDeterministic('x', { keyName: '' }), RangeError, /options\.keyName/);
+    await expectArgError(fields.encryptDeterministic('x', { keyName: 'users.email\uD800' }), RangeError, /options\.keyName/);
     await expectArgError(fields.encryptDeterministic('x', { keyName: 'k', aad: 1 as unknown as string }), TypeError, /options\.aad/);
     // nothing was created by the refused calls
     expect(await records(store)).toHaveLength(0);

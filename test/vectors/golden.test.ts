@@ -35,7 +35,7 @@ async function generate(): Promise<Golden> {
     envelopes: [], records: [], fields: [],
   };
   const k = keks(g);
-  const cases = [
+  const cases: { name: string; keks: string[]; context: Record<string, string>; requiredContext?: Record<string, string>; plaintext: Uint8Array; frameSize?: number }[] = [
     { name: 'empty plaintext, AES-KW', keks: ['aes'], context: {}, plaintext: new Uint8Array(0) },
     { name: 'text with context, RSA-OAEP-256', keks: ['rsa'], context: { tenant: 'acme', purpose: 'golden' }, plaintext: new TextEncoder().encode('hello, forever') },
     { name: 'multi-frame, two KEKs, required context', keks: ['aes', 'rsa'], context: { a: 'b' }, requiredContext: { row: '42' }, plaintext: randomBytes(3000), frameSize: 1024 },
