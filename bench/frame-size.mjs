@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  assertSameBytes, consume, environment, fmtMB, fmtSize, fmtTime, loadBuiltPackage, markdownTable, printEnvironment, runCase, textTable,
+  assertSameBytes, consume, CONTENDED_CORES, environment, fmtCores, fmtMB, fmtSize, fmtTime, loadBuiltPackage, markdownTable, printEnvironment, runCase, textTable,
 } from './lib.mjs';
 
 const FRAME_SIZES = [64 * 1024, 256 * 1024, 1024 * 1024];
@@ -19,7 +19,7 @@ const settings = {
   json: fileURLToPath(new URL('./frame-size.json', import.meta.url)),
 };
 for (const a of process.argv.slice(2)) {
-  if (a === '--quick') Object.assign(settings, { time: 100, warmupTime: 30, iterations: 5, rounds: 1, quick: true });
+  if (a === '--quick') Object.assign(settings, { time: 100, warmupTime: 30, iterations: 5, rounds: 1, quick: true, json: undefined });
   else if (a.startsWith('--rounds=')) settings.rounds = Number(a.slice(9));
   else if (a.startsWith('--size=')) settings.size = Number(a.slice(7));
   else if (a.startsWith('--time=')) settings.time = Number(a.slice(7));
@@ -31,7 +31,7 @@ for (const a of process.argv.slice(2)) {
 }
 
 const kv = await loadBuiltPackage();
-const env = environment();
+const env = await environment();
 console.log(`# kv-envelope frame size: ${fmtSize(settings.size)} envelope, encrypt and decrypt\n`);
 printEnvironment(env, settings);
 console.log(`${settings.rounds} interleaved round(s); median of rounds shown with min..max`);
@@ -51,6 +51,7 @@ const reader = new kv.EnvelopeClient({ keks: kek });
 for (const [fs, { envelope }] of clients) assertSameBytes((await reader.decrypt(envelope)).plaintext, pt, `default client opens frameSize ${fs}`);
 console.log('Agreement: OK (each frame size round-trips; a default client opens every one)');
 
+const contention = [];
 const samples = new Map(FRAME_SIZES.flatMap((fs) => ['encrypt', 'decrypt'].map((op) => [`${op} ${fs}`, []])));
 for (let round = 0; round < settings.rounds; round++) {
   const order = FRAME_SIZES.map((_, i) => FRAME_SIZES[(i + round) % FRAME_SIZES.length]);
@@ -59,7 +60,9 @@ for (let round = 0; round < settings.rounds; round++) {
       const { client, envelope } = clients.get(fs);
       return { name: `${op} ${fs}`, async: true, op: op === 'encrypt' ? () => client.encrypt(pt) : () => client.decrypt(envelope) };
     });
-    for (const r of await runCase(settings, `frame-size ${op} round ${round + 1}`, contestants, settings.size)) samples.get(r.name).push(r);
+    const { rows: rs, otherCores: oc } = await runCase({ ...settings, rounds: 1 }, `frame-size ${op} round ${round + 1}`, contestants, settings.size);
+    for (const r of rs) samples.get(r.name).push(r);
+    contention.push(oc);
   }
   process.stdout.write(`round ${round + 1}/${settings.rounds} done\n`);
 }
@@ -88,12 +91,14 @@ const cells = rows.map((r) => [r.op, fmtSize(r.frameSize), r.frames, fmtMB(r.mbP
   `${((r.vsDefault - 1) * 100).toFixed(1).replace(/^(?!-)/, '+')}%`, r.envelopeBytes - settings.size]);
 console.log('');
 console.log(textTable(header, cells, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+const worst = Math.max(...contention.filter((x) => x !== undefined));
+console.log(`CPU used by other processes: up to ${fmtCores(Number.isFinite(worst) ? worst : undefined)} during a round${worst > CONTENDED_CORES ? '  <-- CONTENDED: re-run on an idle machine' : ''}`);
 console.log('\n## Markdown\n');
 const markdown = markdownTable(header, cells, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
 console.log(markdown);
 consume();
 
 if (settings.json) {
-  writeFileSync(settings.json, `${JSON.stringify({ environment: env, settings, rows, markdown }, null, 2)}\n`);
+  writeFileSync(settings.json, `${JSON.stringify({ environment: env, settings, rows, otherCoresPerRound: contention, markdown }, null, 2)}\n`);
   console.log(`\nResults written to ${settings.json}`);
 }

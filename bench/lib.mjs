@@ -25,8 +25,18 @@ function versionOf(name, nodeModules = new URL('./node_modules/', import.meta.ur
   }
 }
 
-/** Host and library versions, printed and stored with every result. */
-export function environment() {
+/** Above this many cores used by other processes, a measurement is flagged as contended. */
+export const CONTENDED_CORES = 0.2;
+
+export function fmtCores(x) {
+  return x === undefined ? 'unknown' : `${x.toFixed(2)} cores`;
+}
+
+/** Host and library versions, printed and stored with every result; samples other CPU use for 1 s. */
+export async function environment() {
+  const a = cpuSnapshot();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const otherCoresAtStart = otherCores(a, cpuSnapshot());
   const cpus = os.cpus();
   return {
     node: process.version,
@@ -38,6 +48,7 @@ export function environment() {
     availableParallelism: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
     totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    otherCoresAtStart,
     versions: {
       'kv-envelope': JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
       tinybench: versionOf('tinybench'),
@@ -52,33 +63,35 @@ export function environment() {
 export function printEnvironment(env, settings) {
   console.log(`node ${env.node} (V8 ${env.v8}, OpenSSL ${env.openssl}) · ${env.platform}`);
   console.log(`CPU: ${env.cpu} · ${env.cores} cores (availableParallelism ${env.availableParallelism}) · ${env.totalMemGiB} GiB RAM`);
-  const [load1] = env.loadAverageAtStart;
-  console.log(`load average at start: ${env.loadAverageAtStart.join(' ')}`);
-  if (load1 > env.cores * 0.3) {
-    console.log(`WARNING: 1-minute load average ${load1} on ${env.cores} cores: other processes compete for the CPU, expect noisy numbers and skewed ratios.`);
-  }
+  console.log(`load average at start: ${env.loadAverageAtStart.join(' ')}; CPU used by other processes at start: ${fmtCores(env.otherCoresAtStart)}`);
+  if (env.otherCoresAtStart > CONTENDED_CORES) console.log(`WARNING: other processes are using the CPU: expect noisy numbers and skewed ratios.`);
   console.log(Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(' · '));
-  console.log(`tinybench: ${settings.time} ms per task after ${settings.warmupTime} ms warm-up, ≥ ${settings.iterations} samples; ` +
+  console.log(`tinybench: ${settings.time} ms per task in ${settings.rounds ?? 1} interleaved round(s) (median round reported), ${settings.warmupTime} ms warm-up; ` +
     `each sample times a batch of calls sized to ~${settings.batchTargetMs} ms (per-call latency = batch time / batch size)`);
 }
 
-/** Parses `--quick`, `--time=ms`, `--warmup=ms`, `--json=path`, `--no-json`. */
+/** Parses `--quick`, `--time=ms`, `--rounds=n`, `--warmup=ms`, `--json=path`, `--no-json`. */
 export function parseArgs(argv, defaults) {
   const s = { ...defaults };
+  let json;
   for (const a of argv) {
     if (a === '--quick') Object.assign(s, { time: 150, warmupTime: 50, iterations: 8, quick: true });
     else if (a.startsWith('--time=')) s.time = Number(a.slice(7));
+    else if (a.startsWith('--rounds=')) s.rounds = Number(a.slice(9));
     else if (a.startsWith('--warmup=')) s.warmupTime = Number(a.slice(9));
-    else if (a.startsWith('--json=')) s.json = a.slice(7);
-    else if (a === '--no-json') s.json = undefined;
+    else if (a.startsWith('--json=')) json = a.slice(7);
+    else if (a === '--no-json') json = null;
     else if (a === '--help' || a === '-h') {
-      console.log('options: --quick (smoke run, numbers meaningless) --time=ms --warmup=ms --json=path --no-json');
+      console.log('options: --quick (smoke run, numbers meaningless, no JSON unless --json) --time=ms --rounds=n --warmup=ms --json=path --no-json');
       process.exit(0);
     } else {
-      console.error(`unknown option ${a}`);
+      console.error(`unknown option ${a} (--help lists them)`);
       process.exit(2);
     }
   }
+  // A --quick run never overwrites the committed results unless asked to.
+  if (json !== undefined) s.json = json ?? undefined;
+  else if (s.quick) s.json = undefined;
   return s;
 }
 
@@ -103,60 +116,113 @@ async function calibrateBatch(op, isAsync, targetMs, probeMs = 40) {
   return Math.max(1, Math.min(8192, Math.round(targetMs / perCall)));
 }
 
+function timedTask(op, isAsync, batch) {
+  if (isAsync) {
+    return async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < batch; i++) sink = await op();
+      const dt = performance.now() - t0;
+      return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
+    };
+  }
+  return () => {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) sink = op();
+    const dt = performance.now() - t0;
+    return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
+  };
+}
+
+/** System-wide CPU counters (Linux /proc/stat) and this process's CPU time, for {@link otherCores}. */
+export function cpuSnapshot() {
+  let busy;
+  let total;
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    total = user + nice + system + idle + iowait + irq + softirq + steal;
+    busy = total - idle - iowait;
+  } catch {
+    // not Linux: no contention estimate
+  }
+  const u = process.cpuUsage();
+  return { busy, total, ownUs: u.user + u.system, wallMs: performance.now() };
+}
+
 /**
- * Runs one case: every contestant in one tinybench Bench, sequentially in the given order.
- * `contestants`: [{ name, op, async }]. Returns per-contestant statistics, per CALL.
+ * CPU cores used by everything except this process (other processes, hypervisor steal) between
+ * two snapshots, or undefined when unknown. On a 2-core box, anything above ~0.2 means the
+ * numbers were taken while something else competed for the CPU.
+ */
+export function otherCores(a, b) {
+  if (a.total === undefined || b.total === undefined || b.total === a.total) return undefined;
+  const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length;
+  const ownCores = (b.ownUs - a.ownUs) / 1000 / (b.wallMs - a.wallMs);
+  return Math.max(0, busyCores - ownCores);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * Runs one case: `settings.rounds` rounds, each a tinybench Bench over every contestant in a
+ * rotated order (round r starts with contestant r), `settings.time / rounds` ms per task per
+ * round, warm-up in the first round only. Interleaving gives every contestant the same share of
+ * whatever else the machine is doing; the reported figure of a contestant is its MEDIAN round,
+ * so one disturbed round does not decide a ratio.
+ * `contestants`: [{ name, op, async }]. Returns { rows, otherCores }; rows are per CALL.
  */
 export async function runCase(settings, caseName, contestants, bytesPerOp) {
-  const bench = new Bench({
-    name: caseName,
-    time: settings.time,
-    warmupTime: settings.warmupTime,
-    iterations: settings.iterations,
-    warmupIterations: 4,
-    throws: true,
-  });
+  const rounds = Math.max(1, settings.rounds ?? 1);
   const batches = new Map();
-  for (const c of contestants) {
-    const batch = await calibrateBatch(c.op, c.async, settings.batchTargetMs);
-    batches.set(c.name, batch);
-    const op = c.op;
-    if (c.async) {
-      bench.add(c.name, async () => {
-        const t0 = performance.now();
-        for (let i = 0; i < batch; i++) sink = await op();
-        const dt = performance.now() - t0;
-        return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
-      });
-    } else {
-      bench.add(c.name, () => {
-        const t0 = performance.now();
-        for (let i = 0; i < batch; i++) sink = op();
-        const dt = performance.now() - t0;
-        return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
-      });
+  for (const c of contestants) batches.set(c.name, await calibrateBatch(c.op, c.async, settings.batchTargetMs));
+  const perRound = new Map(contestants.map((c) => [c.name, []]));
+  const before = cpuSnapshot();
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({
+      name: `${caseName} (round ${round + 1}/${rounds})`,
+      time: settings.time / rounds,
+      warmup: round === 0,
+      warmupTime: settings.warmupTime,
+      warmupIterations: 4,
+      iterations: Math.max(3, Math.ceil(settings.iterations / rounds)),
+      throws: true,
+    });
+    for (let i = 0; i < contestants.length; i++) {
+      const c = contestants[(i + round) % contestants.length];
+      bench.add(c.name, timedTask(c.op, c.async, batches.get(c.name)));
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      const r = task.result;
+      if (r.state !== 'completed') throw new Error(`${caseName} / ${task.name}: ${r.state} ${r.error?.stack ?? ''}`);
+      perRound.get(task.name).push(r.latency);
     }
   }
-  await bench.run();
-  const out = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`${caseName} / ${task.name}: ${r.state} ${r.error?.stack ?? ''}`);
-    const l = r.latency;
-    const opsPerSec = 1000 / l.mean;
-    out.push({
-      name: task.name,
+  const others = otherCores(before, cpuSnapshot());
+  const rows = contestants.map((c) => {
+    const rs = perRound.get(c.name);
+    const mid = [...rs].sort((x, y) => x.mean - y.mean)[(rs.length - 1) >> 1];
+    const opsPerSec = 1000 / mid.mean;
+    const roundOps = rs.map((l) => 1000 / l.mean);
+    return {
+      name: c.name,
       opsPerSec,
-      meanMs: l.mean,
-      p50Ms: l.p50,
-      p99Ms: l.p99,
-      rmePct: l.rme,
-      samples: l.samplesCount,
-      batch: batches.get(task.name),
+      meanMs: mid.mean,
+      p50Ms: mid.p50,
+      p99Ms: mid.p99,
+      rmePct: mid.rme,
+      roundsOpsPerSec: roundOps,
+      spreadPct: rs.length > 1 ? ((Math.max(...roundOps) - Math.min(...roundOps)) / median(roundOps)) * 100 : 0,
+      samples: rs.reduce((n, l) => n + l.samplesCount, 0),
+      batch: batches.get(c.name),
       mbPerSec: bytesPerOp === undefined ? undefined : (opsPerSec * bytesPerOp) / 1e6,
-    });
-  }
-  return out;
+    };
+  });
+  return { rows, otherCores: others };
 }
 
 // ---------- formatting ----------

@@ -17,6 +17,12 @@ export interface AeadBackend {
    * `prefixLength` zero bytes the caller fills in (saves a copy), then ciphertext, then tag.
    */
   gcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, prefixLength: number): Uint8Array;
+  /**
+   * AES-GCM encrypt into `out` at `offset`: ciphertext, then the 16-byte tag. Lets framed
+   * encryption write every frame straight into the final envelope buffer (one copy, as a raw
+   * createCipheriv + concat makes).
+   */
+  gcmSealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, offset: number): void;
   /** AES-GCM decrypt of `ciphertext` with a separate 16-byte `tag`. Returns undefined when authentication fails. */
   gcmOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array | undefined): Uint8Array | undefined;
   /** HKDF-SHA-256 (RFC 5869). */

@@ -120,6 +120,22 @@ export class AesGcm {
   }
 
   /**
+   * {@link seal} writing `ciphertext ‖ tag` into `out` at `offset` instead of allocating.
+   * @throws {RangeError} If `out` has fewer than `plaintext.length + 16` bytes after `offset`.
+   */
+  sealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, offset: number): void {
+    assertKey(key);
+    assertBytes(nonce, 'nonce', GCM_NONCE_LENGTH);
+    assertBytes(plaintext, 'plaintext');
+    if (aad !== undefined) assertBytes(aad, 'aad');
+    assertBytes(out, 'out');
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + plaintext.length + GCM_TAG_LENGTH > out.length) {
+      throw new RangeError('out is too small for the ciphertext and tag at offset');
+    }
+    this.backend.gcmSealInto(key, nonce, plaintext, aad, out, offset);
+  }
+
+  /**
    * AES-GCM decrypts and authenticates. Returns the plaintext only if the tag verifies.
    *
    * @param key - AES key, 16, 24 or 32 bytes.

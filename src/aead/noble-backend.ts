@@ -36,6 +36,10 @@ export const nobleBackend: AeadBackend = {
     return out;
   },
 
+  gcmSealInto(key, nonce, plaintext, aad, out, offset) {
+    out.set(gcm(key, nonce, aad).encrypt(plaintext), offset);
+  },
+
   gcmOpen(key, nonce, ciphertext, tag, aad) {
     const joined = new Uint8Array(ciphertext.length + TAG_LENGTH);
     joined.set(ciphertext, 0);

@@ -91,6 +91,14 @@ export const nodeBackend: AeadBackend = {
     return out;
   },
 
+  gcmSealInto(key, nonce, plaintext, aad, out, offset) {
+    const cipher = createCipheriv(algorithm(key), key, nonce, { authTagLength: TAG_LENGTH });
+    if (aad !== undefined && aad.length !== 0) cipher.setAAD(aad);
+    if (plaintext.length !== 0) out.set(cipher.update(plaintext), offset);
+    cipher.final();
+    out.set(cipher.getAuthTag(), offset + plaintext.length);
+  },
+
   gcmOpen(key, nonce, ciphertext, tag, aad) {
     const decipher = createDecipheriv(algorithm(key), key, nonce, { authTagLength: TAG_LENGTH });
     decipher.setAuthTag(tag);

@@ -14,6 +14,7 @@ import { Limits } from '../format/limits.js';
 import { DEFAULT_SUITE } from '../format/suites.js';
 import { assertBytes, assertPositiveInt } from '../internal/bytes.js';
 import { SecretKey } from '../internal/secret.js';
+import { pooledRandom } from '../internal/random.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { wrapUnderAll } from '../keys/multi.js';
 import { normalizeKeks } from '../keys/normalize.js';
@@ -172,7 +173,7 @@ export class EnvelopeClient {
   }
 
   #sealParams(m: DataKeyMaterial, c: EncodedContexts): SealParams {
-    const messageId = randomBytes(MESSAGE_ID_LENGTH);
+    const messageId = pooledRandom(MESSAGE_ID_LENGTH);
     return {
       suite: DEFAULT_SUITE,
       keys: deriveMessageKeys(this.#aead, DEFAULT_SUITE, m.dek.expose(), messageId),

@@ -77,13 +77,20 @@ export class FrameSealer {
 
   /** One frame: header ‖ ciphertext ‖ tag. Non-final frames must be exactly `frameSize` bytes. */
   seal(chunk: Uint8Array, final: boolean): Uint8Array {
+    const out = new Uint8Array(FRAME_HEADER_LENGTH + chunk.length + 16);
+    this.sealInto(chunk, final, out, 0);
+    return out;
+  }
+
+  /** {@link seal} into `out` at `offset`; returns the number of bytes written. */
+  sealInto(chunk: Uint8Array, final: boolean, out: Uint8Array, offset: number): number {
     if (this.#finished) throw new Error('frame sealer already finished');
     if (this.#sequence > Limits.MAX_FRAMES) throw new LimitExceededError('message exceeds the maximum number of frames');
     const head = frameHeader(final, chunk.length);
-    const out = this.#aead.seal(this.#contentKey, sequenceNonce(this.#sequence++), chunk, head, FRAME_HEADER_LENGTH);
-    out.set(head, 0);
+    out.set(head, offset);
+    this.#aead.sealInto(this.#contentKey, sequenceNonce(this.#sequence++), chunk, head, out, offset + FRAME_HEADER_LENGTH);
     this.#finished = final;
-    return out;
+    return FRAME_HEADER_LENGTH + chunk.length + 16;
   }
 }
 

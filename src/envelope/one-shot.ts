@@ -31,9 +31,7 @@ export function sealEnvelope(aead: AesGcm, p: SealParams, plaintext: Uint8Array)
   const sealer = new FrameSealer(aead, p.keys.contentKey, p.frameSize);
   for (let i = 0; i < frames; i++) {
     const start = i * p.frameSize;
-    const frame = sealer.seal(plaintext.subarray(start, start + p.frameSize), i === frames - 1);
-    out.set(frame, off);
-    off += frame.length;
+    off += sealer.sealInto(plaintext.subarray(start, start + p.frameSize), i === frames - 1, out, off);
   }
   return out;
 }
@@ -52,22 +50,31 @@ export function parseEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
 export function openEnvelope(aead: AesGcm, envelope: Uint8Array, header: EnvelopeHeader, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
   const contentKey = verifyHeader(aead, header, envelope, dek, requiredContextBytes);
   const opener = new FrameOpener(aead, contentKey, header.frameSize);
-  const out = new Uint8Array(Math.max(0, envelope.length - header.headerLength));
+  const parts: Uint8Array[] = [];
   let inOff = header.headerLength;
-  let outOff = 0;
+  let total = 0;
   try {
     while (!opener.finished) {
       const len = opener.frameLength(envelope, inOff);
       if (len === undefined || inOff + len > envelope.length) throw new EnvelopeMalformedError('envelope is truncated');
       const { plaintext } = opener.open(envelope.subarray(inOff, inOff + len));
-      out.set(plaintext, outOff);
-      outOff += plaintext.length;
+      parts.push(plaintext);
+      total += plaintext.length;
       inOff += len;
     }
     if (inOff !== envelope.length) throw new EnvelopeMalformedError('envelope has bytes after the final frame');
   } catch (err) {
-    out.fill(0);
+    for (const p of parts) p.fill(0);
     throw err;
   }
-  return out.subarray(0, outOff);
+  // A single-frame message (anything up to the frame size) is returned without a copy.
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let outOff = 0;
+  for (const p of parts) {
+    out.set(p, outOff);
+    outOff += p.length;
+    p.fill(0);
+  }
+  return out;
 }

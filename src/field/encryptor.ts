@@ -1,7 +1,6 @@
 /**
  * FieldEncryptor: compact encryption of database values. docs/format.md §Field.
  */
-import { randomFillSync } from 'node:crypto';
 import { AesGcm, type AeadBackendName, getAeadBackend } from '../aead/gcm.js';
 import { sivOpen, sivSeal } from '../aead/siv.js';
 import { DekResolver } from '../cache/dek-resolver.js';
@@ -9,13 +8,14 @@ import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import { EnvelopeMalformedError } from '../errors.js';
 import {
   FIELD_GCM_OVERHEAD, FIELD_GCM_VERSION, FIELD_NONCE_LENGTH, FIELD_PREFIX_LENGTH, FIELD_SIV_VERSION,
-  FIELD_TAG_LENGTH, fieldKind, keyRefHex,
+  FIELD_TAG_LENGTH, type FieldKind, KEY_REF_LENGTH, fieldKind, keyRefHex,
 } from '../format/field.js';
 import { Limits } from '../format/limits.js';
 import { assertBytes, assertString, fromUtf8, utf8 } from '../internal/bytes.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { normalizeKeks } from '../keys/normalize.js';
 import { SecretKey } from '../internal/secret.js';
+import { pooledRandom } from '../internal/random.js';
 import { raceAbort } from '../internal/abort.js';
 import type { KeyStore } from '../store/key-store.js';
 import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
@@ -51,8 +51,6 @@ export interface DeterministicOptions extends FieldOptions {
   keyName: string;
 }
 
-const NONCE_POOL_SIZE = 256;
-
 /**
  * Encrypts database fields with ≤ 40 bytes of overhead, keys kept in a KeyStore.
  *
@@ -69,8 +67,7 @@ export class FieldEncryptor {
   readonly #aead: AesGcm;
   readonly #active: ActiveDek;
   readonly #named = new Map<string, Promise<FieldDek>>();
-  #noncePool = new Uint8Array(NONCE_POOL_SIZE * FIELD_NONCE_LENGTH);
-  #nonceIndex = NONCE_POOL_SIZE;
+  #hot: { readonly version: number; readonly keyRef: Uint8Array; readonly dek: SecretKey } | undefined;
 
   /** @throws {TypeError | RangeError} on invalid options, naming the option. */
   constructor(options: FieldEncryptorOptions) {
@@ -96,7 +93,7 @@ export class FieldEncryptor {
     const aad = aadBytes(options?.aad);
     const dek = this.#active.current() ?? (await this.#active.next(options?.signal));
     const prefix = dek.keyRef;
-    const nonce = this.#nonce();
+    const nonce = pooledRandom(FIELD_NONCE_LENGTH);
     const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
     fullAad[0] = FIELD_GCM_VERSION;
     fullAad.set(prefix, 1);
@@ -139,8 +136,7 @@ export class FieldEncryptor {
     assertBytes(ciphertext, 'ciphertext');
     const aad = aadBytes(options?.aad);
     const kind = fieldKind(ciphertext);
-    const ref = keyRefHex(ciphertext);
-    const dek = this.#ctx.cache.get(cacheKey(ref, kind)) ?? (await loadFieldDek(this.#ctx, ref, kind, options?.signal)).dek;
+    const dek = this.#hotDek(ciphertext) ?? (await this.#coldDek(ciphertext, kind, options?.signal));
     const prefix = ciphertext.subarray(0, FIELD_PREFIX_LENGTH);
     if (kind === 'siv') return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), prefix, aad);
     const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
@@ -210,15 +206,25 @@ export class FieldEncryptor {
     return { ...d, dek: new SecretKey(d.dek.expose().slice()) };
   }
 
-  #nonce(): Uint8Array {
-    if (this.#nonceIndex === NONCE_POOL_SIZE) {
-      // One getrandom call per 256 nonces: measured ~2x faster than randomBytes(12) per value.
-      this.#noncePool = randomFillSync(new Uint8Array(NONCE_POOL_SIZE * FIELD_NONCE_LENGTH));
-      this.#nonceIndex = 0;
-    }
-    const start = this.#nonceIndex++ * FIELD_NONCE_LENGTH;
-    return this.#noncePool.subarray(start, start + FIELD_NONCE_LENGTH);
+  /**
+   * The DEK of the last keyRef decrypted, when `ciphertext` names it again (the common case:
+   * a table read under one DEK). Skips the hex key and cache lookup: ~25% of a 100-byte decrypt.
+   * The memo holds the cache's own SecretKey, so a cache eviction (which wipes it) ends its use.
+   */
+  #hotDek(ciphertext: Uint8Array): SecretKey | undefined {
+    const hot = this.#hot;
+    if (hot === undefined || hot.dek.wiped || ciphertext[0] !== hot.version) return undefined;
+    for (let i = 0; i < KEY_REF_LENGTH; i++) if (ciphertext[i + 1] !== hot.keyRef[i]) return undefined;
+    return hot.dek;
   }
+
+  async #coldDek(ciphertext: Uint8Array, kind: FieldKind, signal?: AbortSignal): Promise<SecretKey> {
+    const ref = keyRefHex(ciphertext);
+    const dek = this.#ctx.cache.get(cacheKey(ref, kind)) ?? (await loadFieldDek(this.#ctx, ref, kind, signal)).dek;
+    this.#hot = { version: ciphertext[0]!, keyRef: ciphertext.slice(1, 1 + KEY_REF_LENGTH), dek };
+    return dek;
+  }
+
 }
 
 function toBytes(value: unknown): Uint8Array {
