@@ -6,20 +6,11 @@
 import type { AesGcm } from '../aead/gcm.js';
 import { type EnvelopeHeader, parseComplete, parseHeader } from '../format/envelope.js';
 import { FRAME_HEADER_LENGTH, frameCount } from '../format/frames.js';
-import type { EnvelopeSuite } from '../format/suites.js';
 import { EnvelopeMalformedError } from '../errors.js';
-import { FrameOpener, FrameSealer, type MessageKeys, buildHeader, verifyHeader } from './message.js';
+import { type BuildHeaderInput, FrameOpener, FrameSealer, buildHeader, verifyHeader } from './message.js';
 
-/** Everything one message needs besides the plaintext. */
-export interface SealParams {
-  readonly suite: EnvelopeSuite;
-  readonly keys: MessageKeys;
-  readonly messageId: Uint8Array;
-  readonly wrappedSection: Uint8Array;
-  readonly contextBytes: Uint8Array;
-  readonly requiredContextBytes: Uint8Array;
-  readonly frameSize: number;
-}
+/** Everything one message needs besides the plaintext (the header's inputs). */
+export type SealParams = BuildHeaderInput;
 
 /** Encrypts `plaintext` into a complete envelope. */
 export function sealEnvelope(aead: AesGcm, p: SealParams, plaintext: Uint8Array): Uint8Array {
