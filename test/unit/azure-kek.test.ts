@@ -2,7 +2,7 @@
  * KeyVaultKek through the real @azure/keyvault-keys clients, with a scripted `httpClient` that
  * plays a tiny vault: it counts every request, so "nothing was sent" is checked exactly.
  */
-import { constants, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto';
+import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { KeyVaultKey } from '@azure/keyvault-keys';
@@ -15,7 +15,7 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 20
 const jwk = publicKey.export({ format: 'jwk' });
 const credential = { getToken: async () => ({ token: 'a.b.c', expiresOnTimestamp: Date.now() + 3_600_000 }) };
 
-interface Version { version: string; enabled: boolean; created: number }
+interface Version { version: string; enabled: boolean; created: number; exp?: number }
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
 class ScriptedVault implements HttpClient {
@@ -45,7 +45,7 @@ class ScriptedVault implements HttpClient {
 
   #bundle(v: Version): unknown {
     const ops = this.kty.startsWith('EC') ? ['sign', 'verify'] : ['wrapKey', 'unwrapKey', 'encrypt', 'decrypt'];
-    return { key: { kid: `${VAULT}/keys/kek/${v.version}`, kty: this.kty, key_ops: ops, n: jwk.n, e: jwk.e }, attributes: { enabled: v.enabled, created: v.created, updated: v.created } };
+    return { key: { kid: `${VAULT}/keys/kek/${v.version}`, kty: this.kty, key_ops: ops, n: jwk.n, e: jwk.e }, attributes: { enabled: v.enabled, created: v.created, updated: v.created, exp: v.exp } };
   }
 
   #answer(method: string, path: string, body: string | undefined): Reply {
@@ -218,6 +218,18 @@ describe('KeyVaultKek unwrap', () => {
     const deks = await Promise.all(wrapped.map((w) => k.unwrap(w)));
     expect(deks.map((d) => d.length)).toEqual([32, 32, 32]);
     expect(vault.requests).toEqual(['GET /keys/kek/v1', 'POST /keys/kek/v1/unwrapkey', 'POST /keys/kek/v1/unwrapkey', 'POST /keys/kek/v1/unwrapkey']);
+  });
+
+  it('unwraps with an expired version (Key Vault allows it; the SDK pre-check would not) through a remote-only client', async () => {
+    const bytes = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+    vault.versions[0]!.exp = Math.floor(Date.now() / 1000) - 60;
+    const k = kek();
+    const w = { kekId: `${VAULT}/keys/kek/v1`, alg: 'RSA-OAEP-256', bytes };
+    expect(await k.unwrap(w)).toHaveLength(32);
+    expect(vault.requests).toEqual(['GET /keys/kek/v1', 'GET /keys/kek/v1', 'POST /keys/kek/v1/unwrapkey', 'POST /keys/kek/v1/unwrapkey']);
+    expect(await k.unwrap(w)).toHaveLength(32);
+    expect(vault.requests.slice(4)).toEqual(['POST /keys/kek/v1/unwrapkey']);
+    await expect(k.wrap(randomBytes(32))).rejects.toMatchObject({ code: 'ERR_KEY_DISABLED' }); // but never wraps with it
   });
 
   it('maps a 400 to ERR_DECRYPTION_FAILED', async () => {

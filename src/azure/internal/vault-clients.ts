@@ -1,0 +1,130 @@
+/**
+ * The Azure clients a KeyVaultKek talks through: one `KeyClient` per vault origin (one pipeline,
+ * so one 401 challenge and one token per vault), and a small LRU of `CryptographyClient`s, one
+ * per VERSIONED kid, all made by `keyClient.getCryptographyClient(name, { keyVersion })` so they
+ * share that pipeline. Never a versionless client: it would report the first version it fetched
+ * as `keyID` after a rotation (reference §4).
+ *
+ * @module
+ * @internal
+ */
+import { CryptographyClient, KeyClient, type KeyClientOptions, type KeyVaultKey } from '@azure/keyvault-keys';
+import { raceAbort } from '../../internal/abort.js';
+import { type ParsedKeyId, versionedId } from './key-id.js';
+
+/** The credential type the Azure clients take (`TokenCredential` of @azure/core-auth). */
+export type TokenCredential = ConstructorParameters<typeof KeyClient>[1];
+
+interface CryptoEntry {
+  readonly client: CryptographyClient;
+  /** Set once the SDK's client-side nbf/exp check refused an operation the service allows. */
+  remoteOnly: CryptographyClient | undefined;
+  /** True once an operation succeeded: the client has fetched (or given up on) its key. */
+  warm: boolean;
+  /** The first operation in flight, which also GETs the key. */
+  warming: Promise<unknown> | undefined;
+}
+
+const noop = (): void => undefined;
+
+/** Owns the KeyClients and the CryptographyClient LRU. */
+export class VaultClients {
+  readonly #credential: TokenCredential;
+  readonly #options: KeyClientOptions;
+  readonly #maxCryptoClients: number;
+  readonly #keyClients = new Map<string, KeyClient>();
+  /** Map order is LRU order: a hit is re-inserted at the end. */
+  readonly #crypto = new Map<string, CryptoEntry>();
+
+  constructor(credential: TokenCredential, options: KeyClientOptions, maxCryptoClients: number) {
+    this.#credential = credential;
+    this.#options = options;
+    this.#maxCryptoClients = maxCryptoClients;
+  }
+
+  /** The KeyClient of the vault at `origin`, made on first use. */
+  keyClient(origin: string): KeyClient {
+    let client = this.#keyClients.get(origin);
+    if (client === undefined) {
+      client = new KeyClient(origin, this.#credential, this.#options);
+      this.#keyClients.set(origin, client);
+    }
+    return client;
+  }
+
+  /** Number of cached CryptographyClients. */
+  get cryptoClientCount(): number {
+    return this.#crypto.size;
+  }
+
+  /**
+   * Runs one attempt of `op` on the CryptographyClient of the versioned `id`. A new client
+   * GETs its key on its first operation and the SDK does not share that fetch between
+   * concurrent operations, so until one operation has succeeded, operations on a cold client
+   * go one at a time: N concurrent cold unwraps under one kid cost 1 GET, not N.
+   */
+  async run<T>(id: ParsedKeyId, signal: AbortSignal, op: (client: CryptographyClient) => Promise<T>): Promise<T> {
+    const entry = this.#entry(id);
+    for (;;) {
+      signal.throwIfAborted();
+      if (entry.warm || entry.remoteOnly !== undefined) return op(entry.remoteOnly ?? entry.client);
+      if (entry.warming === undefined) {
+        const first = op(entry.client);
+        entry.warming = first;
+        first.then(
+          () => {
+            entry.warm = true;
+            entry.warming = undefined;
+          },
+          () => {
+            entry.warming = undefined;
+          },
+        );
+        return first;
+      }
+      await raceAbort(entry.warming.then(noop, noop), signal);
+    }
+  }
+
+  /**
+   * A client for `id` that never fetches the key, so every operation goes to the service and
+   * only the service's checks apply. Needed for unwrapping with a version past its `exp` (or
+   * before its `nbf`): Key Vault allows unwrapKey/decrypt/verify outside that window, but the
+   * SDK's client-side `ensureValid` refuses every operation with the attributes it fetched.
+   * Built from a stub `KeyVaultKey` (id only, no key material, no key_ops), which the SDK
+   * accepts without a GET. It has its own pipeline (one extra 401 challenge): the shared
+   * pipeline of `getCryptographyClient` always fetches. Kept for the kid from then on.
+   */
+  remoteOnly(id: ParsedKeyId): CryptographyClient {
+    const entry = this.#entry(id);
+    if (entry.remoteOnly === undefined) {
+      const kid = versionedId(id);
+      const stub: KeyVaultKey = { id: kid, name: id.name, properties: { id: kid, name: id.name, vaultUrl: id.origin, version: id.version } };
+      entry.remoteOnly = new CryptographyClient(stub, this.#credential, this.#options);
+    }
+    return entry.remoteOnly;
+  }
+
+  /** Drops the client of `kid` (after "disabled", "not found", "denied": the SDK never refetches). */
+  evict(kid: string): void {
+    this.#crypto.delete(kid);
+  }
+
+  #entry(id: ParsedKeyId): CryptoEntry {
+    const kid = versionedId(id);
+    let entry = this.#crypto.get(kid);
+    if (entry !== undefined) {
+      this.#crypto.delete(kid);
+      this.#crypto.set(kid, entry);
+      return entry;
+    }
+    const client = this.keyClient(id.origin).getCryptographyClient(id.name, { keyVersion: id.version });
+    entry = { client, remoteOnly: undefined, warm: false, warming: undefined };
+    this.#crypto.set(kid, entry);
+    if (this.#crypto.size > this.#maxCryptoClients) {
+      const oldest = this.#crypto.keys().next().value;
+      if (oldest !== undefined) this.#crypto.delete(oldest);
+    }
+    return entry;
+  }
+}
