@@ -1,0 +1,150 @@
+/**
+ * The request pipeline both transports share: challenge → route → count → fault → token →
+ * api-version → RBAC → body → service. Every failure becomes a service-shaped JSON error.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RoleAssignments } from '../auth/rbac.js';
+import { issuerFor, VAULT_RESOURCE, verifyToken } from '../auth/tokens.js';
+import type { Fault, VaultFaults } from '../faults.js';
+import type { VaultSecrets } from '../secrets.js';
+import type { OperationResult } from '../service/operation.js';
+import type { VaultService } from '../service/vault-service.js';
+import type { VaultStats } from '../stats.js';
+import { badParameter, throttled, VaultHttpError } from './errors.js';
+import { route } from './router.js';
+import type { VaultOutcome, VaultRequest, VaultResponse } from './types.js';
+
+/** What the pipeline needs from its vault. */
+export interface VaultHandlerDeps {
+  service: VaultService;
+  secrets: VaultSecrets;
+  roles: RoleAssignments;
+  faults: VaultFaults;
+  stats: VaultStats;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const MISSING_TOKEN = 'AKV10000: Request is missing a Bearer or PoP token.';
+
+function parseBody(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badParameter('The request body is not valid JSON.');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badParameter('The request body must be a JSON object.');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The shared request pipeline of one vault. */
+export class VaultHandler {
+  readonly #deps: VaultHandlerDeps;
+  readonly #challenge: string;
+
+  constructor(deps: VaultHandlerDeps) {
+    this.#deps = deps;
+    // The authorization path must be one segment: the SDK takes it as the tenant id.
+    this.#challenge = `Bearer authorization="https://login.microsoftonline.com/${deps.secrets.tenantId}", resource="${VAULT_RESOURCE}"`;
+  }
+
+  /** Handles one request; never throws except when the request was aborted. */
+  async handle(request: VaultRequest): Promise<VaultOutcome> {
+    let outcome: VaultOutcome;
+    try {
+      outcome = await this.#handle(request);
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      outcome = { kind: 'response', response: this.#errorResponse(request, error) };
+    }
+    this.#deps.stats.recordStatus(outcome.kind === 'reset' ? 'reset' : outcome.response.status);
+    return outcome;
+  }
+
+  async #handle(request: VaultRequest): Promise<VaultOutcome> {
+    const { stats, faults, roles, service } = this.#deps;
+    const authorization = request.header('authorization');
+    if (!authorization) {
+      stats.recordChallenge();
+      throw new VaultHttpError(401, 'Unauthorized', MISSING_TOKEN, { headers: { 'www-authenticate': this.#challenge } });
+    }
+    const routed = route(request.method.toUpperCase(), request.url.pathname);
+    stats.recordOperation(routed.operation, routed.name);
+    const fault = faults.take(routed.operation);
+    if (fault?.type === 'reset') return { kind: 'reset' };
+    if (fault?.type === 'delay') await sleep(fault.ms, undefined, { signal: request.signal });
+    else if (fault) throw this.#faultError(fault);
+    const principal = this.#authenticate(authorization);
+    if (!request.url.searchParams.get('api-version')) throw badParameter("The query parameter 'api-version' is required.");
+    roles.check(principal, routed.operation, routed.name);
+    const result = await service.execute(routed.operation, {
+      base: request.url.origin,
+      name: routed.name,
+      version: routed.version,
+      body: parseBody(request.body),
+      query: request.url.searchParams,
+    });
+    return { kind: 'response', response: this.#response(request, result) };
+  }
+
+  #authenticate(authorization: string): string {
+    const token = BEARER.exec(authorization)?.[1];
+    const check = token
+      ? verifyToken(this.#deps.secrets.tokenKey, token, {
+          issuer: issuerFor(this.#deps.secrets.tenantId),
+          nowSeconds: Math.floor(Date.now() / 1000),
+        })
+      : ({ ok: false, reason: MISSING_TOKEN } as const);
+    if (!check.ok) {
+      throw new VaultHttpError(401, 'Unauthorized', check.reason, { headers: { 'www-authenticate': this.#challenge } });
+    }
+    return check.claims.oid;
+  }
+
+  #faultError(fault: Exclude<Fault, { type: 'reset' | 'delay' }>): VaultHttpError {
+    const headers: Record<string, string> =
+      fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+    return fault.type === '429'
+      ? throttled(headers)
+      : new VaultHttpError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please retry later.', { headers });
+  }
+
+  #headers(request: VaultRequest, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+    const headers: Record<string, string> = {
+      'cache-control': 'no-cache',
+      'x-ms-request-id': randomUUID(),
+      'x-content-type-options': 'nosniff',
+      ...extra,
+    };
+    const clientRequestId = request.header('x-ms-client-request-id');
+    if (clientRequestId) headers['x-ms-client-request-id'] = clientRequestId;
+    return headers;
+  }
+
+  #response(request: VaultRequest, result: OperationResult): VaultResponse {
+    if (result.body === undefined) return { status: result.status, headers: this.#headers(request), body: '' };
+    return {
+      status: result.status,
+      headers: this.#headers(request, { 'content-type': 'application/json; charset=utf-8' }),
+      body: JSON.stringify(result.body),
+    };
+  }
+
+  #errorResponse(request: VaultRequest, error: unknown): VaultResponse {
+    const vaultError =
+      error instanceof VaultHttpError
+        ? error
+        : new VaultHttpError(500, 'InternalServerError', `The local vault failed: ${error instanceof Error ? error.message : String(error)}`);
+    return {
+      status: vaultError.status,
+      headers: this.#headers(request, { ...vaultError.headers, 'content-type': 'application/json; charset=utf-8' }),
+      body: JSON.stringify(vaultError.toBody()),
+    };
+  }
+}

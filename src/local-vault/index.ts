@@ -1,0 +1,42 @@
+/**
+ * `kv-envelope/local-vault`: a local Azure Key Vault (keys data plane) for development and
+ * tests. The real `@azure/keyvault-keys` clients run against it unmodified, in-process or over
+ * HTTPS: challenge auth, versions, rotation and rotation policies, soft delete, key_ops and
+ * attribute enforcement, RBAC roles, service-shaped errors, call counting and fault injection.
+ *
+ * Where it knowingly differs from the service:
+ * - `oct-HSM` keys (AES-KW, AES-GCM, AES-CBC[PAD]) exist in this vault; in Azure only Managed HSM
+ *   has them. Plain `oct` is refused. Secure key release and key attestation answer 400.
+ * - Rotation policies run when a request touches the key (listing keys touches all), against the
+ *   injected clock, not on a service timer. Missed rotations are caught up, each version created
+ *   at the time it was due. Notify actions do nothing. Rotated versions keep the previous tags.
+ * - Backups restore only into a vault with the same secret (the same vault, or one started from
+ *   the same state file), not into any vault of the subscription.
+ * - Throttling (opt-in) uses fixed 10-second windows of the injected clock, per key class
+ *   (RSA size, EC, HSM), without the service's cost weighting or subscription-wide limit.
+ * - Tokens are HS256 JWTs the vault signs itself (one hour of real time); no CAE, no PoP.
+ * - RBAC covers the five built-in Key Vault roles' data actions on keys; scopes are the vault or
+ *   one key name.
+ * - Messages of 400 errors and the inner codes `KeyNotYetValid` / `KeyExpired` are this vault's
+ *   own; `KeyDisabled`, `KeyOperationForbidden`, `ForbiddenByRbac`, `Throttled`, the challenge,
+ *   the purge-protection and soft-delete conflict messages follow the service.
+ *
+ * @example
+ * ```ts
+ * import { KeyClient } from '@azure/keyvault-keys';
+ * import { LocalKeyVault } from 'kv-envelope/local-vault';
+ *
+ * const vault = await LocalKeyVault.start({ transport: 'https' });
+ * const client = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+ * await client.createRsaKey('kek', { keySize: 3072 });
+ * await vault.close();
+ * ```
+ *
+ * @module
+ */
+export { LocalKeyVault, type LocalVaultClientOptions } from './local-key-vault.js';
+export type { LocalKeyVaultOptions } from './options.js';
+export { VAULT_ROLES, type VaultRole } from './auth/rbac.js';
+export { VAULT_OPERATIONS, type VaultOperation } from './service/operation.js';
+export type { Fault, FaultFilter, VaultFaults } from './faults.js';
+export type { VaultStats } from './stats.js';

@@ -1,0 +1,201 @@
+/**
+ * `LocalKeyVault`: the local Key Vault (keys data plane) that the real, unmodified `KeyClient`
+ * and `CryptographyClient` from `@azure/keyvault-keys` talk to, in-process or over HTTPS.
+ *
+ * @module
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { vaultCredential } from './auth/tokens.js';
+import { ADMIN_PRINCIPAL, isVaultRole, RoleAssignments, type VaultRole } from './auth/rbac.js';
+import { VaultFaults } from './faults.js';
+import { VaultHandler } from './http/handler.js';
+import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOptions } from './options.js';
+import { vaultSecrets, type VaultSecrets } from './secrets.js';
+import { VaultState } from './service/state.js';
+import { VaultService } from './service/vault-service.js';
+import { readStateFile, writeStateFile, type VaultSnapshot } from './state-file.js';
+import { VaultStats } from './stats.js';
+import { certificateHosts, certificateUsable, createSelfSignedCertificate, type TlsIdentity } from './transport/certificate.js';
+import { startHttpsServer, type HttpsServerHandle } from './transport/https-server.js';
+import { inProcessHttpClient } from './transport/in-process.js';
+
+/**
+ * Options to pass to `new KeyClient(url, credential, options)` and
+ * `new CryptographyClient(kid, credential, options)`: a custom `httpClient` (in-process) or the
+ * certificate to trust (`tlsOptions.ca`, https), plus `disableChallengeResourceVerification`
+ * because a local host is never a subdomain of `vault.azure.net`.
+ */
+export interface LocalVaultClientOptions {
+  httpClient?: HttpClient;
+  tlsOptions?: { ca: string };
+  disableChallengeResourceVerification: true;
+}
+
+const KEY_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+
+/**
+ * A local Key Vault. Start one with {@link LocalKeyVault.start}, point the real Azure clients
+ * at `vault.url` with `vault.credential()` and `vault.clientOptions`, and close it when done.
+ *
+ * @example
+ * ```ts
+ * import { KeyClient } from '@azure/keyvault-keys';
+ * import { LocalKeyVault } from 'kv-envelope/local-vault';
+ *
+ * const vault = await LocalKeyVault.start();
+ * const client = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+ * const kek = await client.createRsaKey('kek', { keySize: 3072 });
+ * console.log(vault.stats.byOperation.createKey); // 1
+ * await vault.close();
+ * ```
+ */
+export class LocalKeyVault {
+  /** The vault URL: `https://local.vault.azure.net` in-process, `https://127.0.0.1:PORT` over https. */
+  readonly url: string;
+  /** Client options that make the unmodified Azure clients work against this vault. */
+  readonly clientOptions: LocalVaultClientOptions;
+  /** The self-signed certificate (PEM) of the https transport; `undefined` in-process. */
+  readonly caPem: string | undefined;
+  /** Call counters. */
+  readonly stats: VaultStats;
+  /** Fault injection. */
+  readonly faults: VaultFaults;
+  readonly #service: VaultService;
+  readonly #roles: RoleAssignments;
+  readonly #secrets: VaultSecrets;
+  readonly #server: HttpsServerHandle | undefined;
+  readonly #persisted: boolean;
+  #open = true;
+  #persistError: unknown;
+
+  private constructor(init: {
+    url: string;
+    clientOptions: LocalVaultClientOptions;
+    caPem: string | undefined;
+    stats: VaultStats;
+    faults: VaultFaults;
+    service: VaultService;
+    roles: RoleAssignments;
+    secrets: VaultSecrets;
+    server: HttpsServerHandle | undefined;
+    persisted: boolean;
+  }) {
+    this.url = init.url;
+    this.clientOptions = init.clientOptions;
+    this.caPem = init.caPem;
+    this.stats = init.stats;
+    this.faults = init.faults;
+    this.#service = init.service;
+    this.#roles = init.roles;
+    this.#secrets = init.secrets;
+    this.#server = init.server;
+    this.#persisted = init.persisted;
+  }
+
+  /**
+   * Starts a vault. With `stateFile`, keys, role assignments and the vault secret are loaded
+   * from it (when it exists) and written back after every change.
+   *
+   * @throws {TypeError | RangeError} for invalid options.
+   * @throws {Error} when the state file is corrupt or the https port cannot be bound.
+   */
+  static async start(options?: LocalKeyVaultOptions): Promise<LocalKeyVault> {
+    const opts = resolveOptions(options);
+    const snapshot = opts.stateFile ? await readStateFile(opts.stateFile) : undefined;
+    const secrets = snapshot ? vaultSecrets(Buffer.from(snapshot.secret, 'base64url'), snapshot.tenantId) : vaultSecrets();
+    const state = new VaultState({ softDeleteRetentionDays: opts.softDeleteRetentionDays, purgeProtection: opts.purgeProtection }, opts.clock);
+    for (const record of snapshot?.keys ?? []) state.keys.set(record.name, record);
+    const roles = new RoleAssignments();
+    for (const assignment of snapshot?.roleAssignments ?? []) roles.assign(assignment);
+    const tls = opts.transport === 'https' ? await tlsIdentity(opts, snapshot?.tls) : snapshot?.tls;
+    const stateFile = opts.stateFile;
+    const persist = stateFile
+      ? () => writeStateFile(stateFile, snapshotOf(state, roles, secrets, tls))
+      : undefined;
+    const service = new VaultService({ state, secrets, throttle: opts.throttle, clock: opts.clock, persist });
+    const stats = new VaultStats();
+    const faults = new VaultFaults();
+    const handler = new VaultHandler({ service, secrets, roles, faults, stats });
+    if (stateFile) await service.flush();
+    const init = { stats, faults, service, roles, secrets, persisted: stateFile !== undefined };
+    if (opts.transport === 'https' && tls) {
+      const server = await startHttpsServer(handler, tls, opts.port);
+      const url = `https://${urlHost(opts.host ?? '127.0.0.1')}:${server.port}`;
+      const clientOptions: LocalVaultClientOptions = { tlsOptions: { ca: tls.certPem }, disableChallengeResourceVerification: true };
+      return new LocalKeyVault({ ...init, url, clientOptions, caPem: tls.certPem, server });
+    }
+    let vault: LocalKeyVault | undefined;
+    const httpClient = inProcessHttpClient(handler, () => (vault ? vault.#open : true));
+    vault = new LocalKeyVault({
+      ...init,
+      url: `https://${urlHost(opts.host ?? 'local.vault.azure.net')}`,
+      clientOptions: { httpClient, disableChallengeResourceVerification: true },
+      caPem: undefined,
+      server: undefined,
+    });
+    return vault;
+  }
+
+  /**
+   * A `TokenCredential` whose tokens this vault signed. Without `principal`: the built-in
+   * administrator (always Key Vault Administrator). Any other principal can do nothing until
+   * {@link LocalKeyVault.assignRole} gives it a role.
+   *
+   * @throws {TypeError} when `principal` is not a non-empty string.
+   */
+  credential(principal: string = ADMIN_PRINCIPAL): TokenCredential {
+    if (typeof principal !== 'string' || principal === '') throw new TypeError('principal must be a non-empty string');
+    return vaultCredential(this.#secrets, principal);
+  }
+
+  /**
+   * Assigns a built-in role to `principal`, on the whole vault or (with `scope`) on one key.
+   *
+   * @throws {TypeError} for an empty principal or an unknown role.
+   * @throws {RangeError} for a scope that is not a valid key name.
+   */
+  assignRole(principal: string, role: VaultRole, scope?: string): void {
+    if (typeof principal !== 'string' || principal === '') throw new TypeError('principal must be a non-empty string');
+    if (!isVaultRole(role)) throw new TypeError(`role must be a built-in Key Vault role, got ${String(role)}`);
+    if (scope !== undefined && (typeof scope !== 'string' || !KEY_NAME.test(scope))) {
+      throw new RangeError(`scope must be a key name (1-127 characters of 0-9, a-z, A-Z, '-'), got ${String(scope)}`);
+    }
+    this.#roles.assign(scope === undefined ? { principal, role } : { principal, role, scope });
+    if (this.#persisted) {
+      this.#service.flush().catch((error: unknown) => {
+        this.#persistError ??= error;
+      });
+    }
+  }
+
+  /**
+   * Stops the vault: the https server closes its connections; in-process clients get
+   * `ECONNREFUSED`. Waits for pending state-file writes. Idempotent.
+   *
+   * @throws {Error} when a background state-file write (after `assignRole`) failed.
+   */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await this.#server?.close();
+    await this.#service.idle();
+    if (this.#persistError !== undefined) throw this.#persistError;
+  }
+}
+
+async function tlsIdentity(opts: ResolvedOptions, stored: TlsIdentity | undefined): Promise<TlsIdentity> {
+  const hosts = certificateHosts(opts.host);
+  // why: a persisted vault keeps its certificate, so other processes can keep trusting it.
+  return stored && certificateUsable(stored, hosts) ? stored : createSelfSignedCertificate(hosts);
+}
+
+function snapshotOf(state: VaultState, roles: RoleAssignments, secrets: VaultSecrets, tls: TlsIdentity | undefined): VaultSnapshot {
+  return {
+    tenantId: secrets.tenantId,
+    secret: secrets.master.toString('base64url'),
+    keys: [...state.keys.values()],
+    roleAssignments: roles.list(),
+    tls,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Options of `LocalKeyVault.start()`, their defaults and validation.
+ *
+ * @module
+ */
+import { isIP } from 'node:net';
+
+/** Options of {@link LocalKeyVault.start}. Every member is optional. */
+export interface LocalKeyVaultOptions {
+  /**
+   * `'in-process'` (default): a custom `httpClient`, no port, no certificate.
+   * `'https'`: a `node:https` server on 127.0.0.1 with a generated self-signed certificate.
+   */
+  transport?: 'in-process' | 'https';
+  /** HTTPS port; default: a free port chosen by the OS. */
+  port?: number;
+  /**
+   * The host name clients use. In-process default `local.vault.azure.net`; HTTPS default
+   * `127.0.0.1`. For HTTPS it is added to the certificate's SANs and must resolve to 127.0.0.1.
+   */
+  host?: string;
+  /** Persist keys, roles and secrets in this file (mode 0600) so they survive restarts. */
+  stateFile?: string;
+  /** Milliseconds since the epoch; drives nbf/exp, rotation policies, soft-delete purge, throttle windows. */
+  clock?: () => number;
+  /** Soft-delete retention, 7..90 days (default 90). */
+  softDeleteRetentionDays?: number;
+  /** Refuse purging soft-deleted keys before their scheduled purge date (default false). */
+  purgeProtection?: boolean;
+  /** Apply the service's per-10-second transaction limits per key type (default false). */
+  throttle?: boolean;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedOptions {
+  transport: 'in-process' | 'https';
+  port: number;
+  host: string | undefined;
+  stateFile: string | undefined;
+  clock: () => number;
+  softDeleteRetentionDays: number;
+  purgeProtection: boolean;
+  throttle: boolean;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+/**
+ * Validates `options` and applies defaults.
+ *
+ * @throws {TypeError} for a member of the wrong type.
+ * @throws {RangeError} for a port outside 0..65535, a retention outside 7..90 days, or a host
+ *   that is neither a DNS name nor an IP address.
+ */
+export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const transport = options.transport ?? 'in-process';
+  if (transport !== 'in-process' && transport !== 'https') {
+    throw new TypeError(`options.transport must be 'in-process' or 'https', got ${String(transport)}`);
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`options.port must be an integer in 0..65535, got ${port}`);
+  const host = options.host;
+  if (host !== undefined && (typeof host !== 'string' || (!HOST_NAME.test(host) && isIP(host) === 0))) {
+    throw new RangeError(`options.host must be a DNS name or an IP address, got ${String(host)}`);
+  }
+  if (options.stateFile !== undefined && (typeof options.stateFile !== 'string' || options.stateFile === '')) {
+    throw new TypeError('options.stateFile must be a non-empty string');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('options.clock must be a function');
+  const retention = options.softDeleteRetentionDays ?? 90;
+  if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
+    throw new RangeError(`options.softDeleteRetentionDays must be an integer in 7..90, got ${retention}`);
+  }
+  return {
+    transport,
+    port,
+    host,
+    stateFile: options.stateFile,
+    clock: options.clock ?? Date.now,
+    softDeleteRetentionDays: retention,
+    purgeProtection: optionalBoolean(options.purgeProtection, 'purgeProtection', false),
+    throttle: optionalBoolean(options.throttle, 'throttle', false),
+  };
+}
+
+/** `host` as it appears in a URL authority (IPv6 in brackets). */
+export function urlHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
+}

@@ -1,0 +1,69 @@
+/**
+ * What an operation is: its name (as the generated client calls it: `createKey`, `unwrapKey`,
+ * ...; these key stats, fault filters and RBAC), the context it runs in, and its result.
+ *
+ * @module
+ */
+import type { VaultSecrets } from '../secrets.js';
+import type { VaultState } from './state.js';
+
+/** Every operation name, in REST-reference order. */
+export const VAULT_OPERATIONS = [
+  'createKey',
+  'importKey',
+  'getKey',
+  'getKeys',
+  'getKeyVersions',
+  'updateKey',
+  'deleteKey',
+  'rotateKey',
+  'getKeyRotationPolicy',
+  'updateKeyRotationPolicy',
+  'backupKey',
+  'restoreKey',
+  'getDeletedKey',
+  'getDeletedKeys',
+  'recoverDeletedKey',
+  'purgeDeletedKey',
+  'encrypt',
+  'decrypt',
+  'wrapKey',
+  'unwrapKey',
+  'sign',
+  'verify',
+  'release',
+  'getKeyAttestation',
+  'getRandomBytes',
+] as const;
+
+/** One data-plane operation name. */
+export type VaultOperation = (typeof VAULT_OPERATIONS)[number];
+
+/** The parsed request an operation runs on. */
+export interface OperationContext {
+  /** The vault's keys and clock. */
+  state: VaultState;
+  /** The vault's secrets (backup sealing). */
+  secrets: VaultSecrets;
+  /** `scheme://host[:port]` of the request: every id in the response is built from it. */
+  base: string;
+  /** The key name from the path (`''` for vault-wide operations). */
+  name: string;
+  /** The key version from the path (`''` = current). */
+  version: string;
+  /** The parsed JSON body (`{}` when empty). */
+  body: Record<string, unknown>;
+  /** The decoded query string. */
+  query: URLSearchParams;
+}
+
+/** An operation's answer: a status and a JSON body (none for 204). */
+export interface OperationResult {
+  status: number;
+  body?: unknown;
+}
+
+/** 200 with `body`. */
+export function ok(body: unknown): OperationResult {
+  return { status: 200, body };
+}
