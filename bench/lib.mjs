@@ -1,5 +1,6 @@
 // Shared helpers of bench/run.mjs and bench/frame-size.mjs: environment info, loading the
 // built package, batched tinybench tasks, statistics and formatting. No contestant lives here.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,19 @@ function versionOf(name, nodeModules = new URL('./node_modules/', import.meta.ur
     return JSON.parse(readFileSync(new URL(`${name}/package.json`, nodeModules), 'utf8')).version;
   } catch {
     return 'unknown';
+  }
+}
+
+/** The commit measured (dist/ is built from the working tree, so `dirty` matters too). */
+function gitState() {
+  try {
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const opts = { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] };
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], opts).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], opts).trim() !== '';
+    return { commit, srcDirty: dirty };
+  } catch {
+    return { commit: 'unknown', srcDirty: undefined };
   }
 }
 
@@ -56,6 +70,7 @@ export async function environment() {
       '@noble/ciphers (kv-envelope)': versionOf('@noble/ciphers', new URL('../node_modules/', import.meta.url)),
       '@aws-crypto/client-node': versionOf('@aws-crypto/client-node'),
     },
+    git: gitState(),
     date: new Date().toISOString(),
   };
 }
@@ -65,7 +80,7 @@ export function printEnvironment(env, settings) {
   console.log(`CPU: ${env.cpu} · ${env.cores} cores (availableParallelism ${env.availableParallelism}) · ${env.totalMemGiB} GiB RAM`);
   console.log(`load average at start: ${env.loadAverageAtStart.join(' ')}; CPU used by other processes at start: ${fmtCores(env.otherCoresAtStart)}`);
   if (env.otherCoresAtStart > CONTENDED_CORES) console.log(`WARNING: other processes are using the CPU: expect noisy numbers and skewed ratios.`);
-  console.log(Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(' · '));
+  console.log(`${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(' · ')} · commit ${env.git.commit}${env.git.srcDirty ? ' + uncommitted src/ changes' : ''}`);
   console.log(`tinybench: ${settings.time} ms per task in ${settings.rounds ?? 1} interleaved round(s) (median round reported), ${settings.warmupTime} ms warm-up; ` +
     `each sample times a batch of calls sized to ~${settings.batchTargetMs} ms (per-call latency = batch time / batch size)`);
 }

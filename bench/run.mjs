@@ -296,7 +296,7 @@ for (const t of targets) {
 // ---------- markdown for the README ----------
 
 const md = [];
-md.push(`Node ${env.node}, ${env.cpu}, ${env.cores} cores, ${env.platform}; kv-envelope ${env.versions['kv-envelope']}, ` +
+md.push(`Node ${env.node}, ${env.cpu}, ${env.cores} cores, ${env.platform}; kv-envelope ${env.versions['kv-envelope']} (${env.git.commit}${env.git.srcDirty ? '+dirty' : ''}), ` +
   `@aws-crypto/client-node ${env.versions['@aws-crypto/client-node']}, @noble/ciphers ${env.versions['@noble/ciphers (bench)']}, ` +
   `tinybench ${env.versions.tinybench}. Operations per second (higher is better); MB/s = 10^6 plaintext bytes/s.`);
 md.push('');

@@ -30,7 +30,7 @@ export interface EnvelopeClientOptions {
   cache?: ReuseLimits | false;
   /** Decrypt-side cache of unwrapped DEKs; pass one to share it between clients. */
   unwrappedKeyCache?: UnwrappedKeyCache;
-  /** Frame size for new envelopes, bytes (default 256 KiB). */
+  /** Frame size for new envelopes, bytes (default 1 MiB). */
   frameSize?: number;
   /** Content-encryption backend: `'node'` (default) or `'noble'` (portable). */
   backend?: AeadBackendName;
