@@ -16,7 +16,8 @@ export type SealParams = BuildHeaderInput;
 export function sealEnvelope(aead: AesGcm, p: SealParams, plaintext: Uint8Array): Uint8Array {
   const header = buildHeader(aead, p);
   const frames = frameCount(plaintext.length, p.frameSize);
-  const out = new Uint8Array(header.length + frames * (FRAME_HEADER_LENGTH + p.suite.tagLength) + plaintext.length);
+  // Every byte is written below, so skip zero-filling (~10% of a 1 MiB encrypt); own ArrayBuffer, never Node's pool.
+  const out = uninitialized(header.length + frames * (FRAME_HEADER_LENGTH + p.suite.tagLength) + plaintext.length);
   out.set(header, 0);
   let off = header.length;
   const sealer = new FrameSealer(aead, p.keys.contentKey, p.frameSize);
@@ -60,7 +61,7 @@ export function openEnvelope(aead: AesGcm, envelope: Uint8Array, header: Envelop
   }
   // A single-frame message (anything up to the frame size) is returned without a copy.
   if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
+  const out = uninitialized(total);
   let outOff = 0;
   for (const p of parts) {
     out.set(p, outOff);
@@ -68,4 +69,10 @@ export function openEnvelope(aead: AesGcm, envelope: Uint8Array, header: Envelop
     p.fill(0);
   }
   return out;
+}
+
+/** A fresh, unshared, uninitialized buffer as a plain Uint8Array; callers must write every byte. */
+function uninitialized(length: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(b.buffer, b.byteOffset, length);
 }

@@ -90,16 +90,12 @@ export class FieldEncryptor {
    */
   async encrypt(value: string | Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
     const plaintext = toBytes(value);
-    const aad = aadBytes(options?.aad);
+    checkAad(options?.aad);
     const dek = this.#active.current() ?? (await this.#active.next(options?.signal));
-    const prefix = dek.keyRef;
     const nonce = pooledRandom(FIELD_NONCE_LENGTH);
-    const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
-    fullAad[0] = FIELD_GCM_VERSION;
-    fullAad.set(prefix, 1);
-    fullAad.set(aad, FIELD_PREFIX_LENGTH);
-    const out = this.#aead.seal(dek.dek.expose(), nonce, plaintext, fullAad, FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH);
-    out.set(fullAad.subarray(0, FIELD_PREFIX_LENGTH), 0);
+    const aad = bindAad(FIELD_GCM_VERSION, dek.keyRef, options?.aad);
+    const out = this.#aead.seal(dek.dek.expose(), nonce, plaintext, aad, FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH);
+    out.set(aad.subarray(0, FIELD_PREFIX_LENGTH), 0);
     out.set(nonce, FIELD_PREFIX_LENGTH);
     return out;
   }
@@ -113,7 +109,8 @@ export class FieldEncryptor {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     assertString(options.keyName, 'options.keyName', 256);
     // Stores key names by their UTF-8 bytes: names differing only in lone surrogates would collide.
-    if (/\p{Cs}/u.test(options.keyName)) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
+    if (!options.keyName.isWellFormed()) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
+    checkAad(options.aad);
     const aad = aadBytes(options.aad);
     const dek = await this.#namedDek(options.keyName, options.signal);
     const prefix = new Uint8Array(FIELD_PREFIX_LENGTH);
@@ -134,14 +131,13 @@ export class FieldEncryptor {
    */
   async decrypt(ciphertext: Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
     assertBytes(ciphertext, 'ciphertext');
-    const aad = aadBytes(options?.aad);
+    checkAad(options?.aad);
     const kind = fieldKind(ciphertext);
     const dek = this.#hotDek(ciphertext) ?? (await this.#coldDek(ciphertext, kind, options?.signal));
-    const prefix = ciphertext.subarray(0, FIELD_PREFIX_LENGTH);
-    if (kind === 'siv') return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), prefix, aad);
-    const fullAad = new Uint8Array(FIELD_PREFIX_LENGTH + aad.length);
-    fullAad.set(prefix, 0);
-    fullAad.set(aad, FIELD_PREFIX_LENGTH);
+    if (kind === 'siv') {
+      return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), ciphertext.subarray(0, FIELD_PREFIX_LENGTH), aadBytes(options?.aad));
+    }
+    const fullAad = bindAad(ciphertext[0]!, ciphertext.subarray(1, FIELD_PREFIX_LENGTH), options?.aad);
     const end = ciphertext.length - FIELD_TAG_LENGTH;
     return this.#aead.open(
       dek.expose(),
@@ -235,12 +231,32 @@ function toBytes(value: unknown): Uint8Array {
 
 const EMPTY = new Uint8Array(0);
 
-function aadBytes(aad: unknown): Uint8Array {
-  if (aad === undefined) return EMPTY;
+/** Validates a caller's `aad` (before any key work, so a bad argument costs nothing). */
+function checkAad(aad: unknown): asserts aad is string | undefined {
+  if (aad === undefined) return;
   if (typeof aad !== 'string') throw new TypeError('options.aad must be a string');
   // UTF-8 maps every lone surrogate to U+FFFD, so two different aad strings would bind alike.
-  if (/\p{Cs}/u.test(aad)) throw new RangeError('options.aad must be well-formed Unicode (no lone surrogates)');
-  const bytes = utf8(aad);
-  if (bytes.length > Limits.MAX_FIELD_AAD_BYTES) throw new RangeError(`options.aad must be at most ${Limits.MAX_FIELD_AAD_BYTES} bytes`);
-  return bytes;
+  if (!aad.isWellFormed()) throw new RangeError('options.aad must be well-formed Unicode (no lone surrogates)');
+  // A UTF-16 unit is at most 3 UTF-8 bytes: count bytes only when the length alone can't decide.
+  if (aad.length > Limits.MAX_FIELD_AAD_BYTES || (aad.length * 3 > Limits.MAX_FIELD_AAD_BYTES && Buffer.byteLength(aad) > Limits.MAX_FIELD_AAD_BYTES)) {
+    throw new RangeError(`options.aad must be at most ${Limits.MAX_FIELD_AAD_BYTES} bytes`);
+  }
+}
+
+/** The caller's aad as UTF-8 (deterministic mode's second AD component). */
+function aadBytes(aad: string | undefined): Uint8Array {
+  return aad === undefined ? EMPTY : utf8(aad);
+}
+
+/**
+ * `version ‖ keyRef ‖ UTF-8(aad)`, the GCM AAD, built in one buffer. The AAD is public and
+ * never leaves this module, so Node's pooled `allocUnsafe` is fine here (measured: the separate
+ * TextEncoder pass and copy were ~10% of a 100-byte decrypt).
+ */
+function bindAad(version: number, keyRef: Uint8Array, aad: string | undefined): Uint8Array {
+  const out = Buffer.allocUnsafe(FIELD_PREFIX_LENGTH + (aad === undefined ? 0 : aad.length * 3));
+  out[0] = version;
+  out.set(keyRef, 1);
+  const n = aad === undefined ? 0 : out.write(aad, FIELD_PREFIX_LENGTH, 'utf8');
+  return out.subarray(0, FIELD_PREFIX_LENGTH + n);
 }

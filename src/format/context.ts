@@ -15,7 +15,6 @@ export type EncryptionContext = Readonly<Record<string, string>>;
 const RESERVED_PREFIX = 'kv-envelope:';
 
 /** With the `u` flag, only unpaired surrogates are code points of category Cs. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Validates a caller's context and returns its canonical encoding:
@@ -35,7 +34,7 @@ export function encodeContext(context: EncryptionContext | undefined, name = 'co
     if (k.startsWith(RESERVED_PREFIX)) throw new RangeError(`${name} key ${k} uses the reserved prefix ${RESERVED_PREFIX}`);
     // UTF-8 encoding turns a lone surrogate into U+FFFD: two keys could collide (an envelope that
     // can never be parsed) and values would not round trip. Refuse them.
-    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) throw new RangeError(`${name}.${k} is not well-formed Unicode (lone surrogate)`);
+    if (!k.isWellFormed() || !v.isWellFormed()) throw new RangeError(`${name}.${k} is not well-formed Unicode (lone surrogate)`);
     pairs.push([utf8(k), utf8(v)]);
   }
   if (pairs.length > Limits.MAX_CONTEXT_PAIRS) {
