@@ -312,10 +312,10 @@ md.push(markdownTable(
   ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
 ));
 md.push('');
-md.push('Field: kv-envelope `FieldEncryptor` (LocalAesKek + MemoryKeyStore, warm; 17-byte authenticated prefix, nonces drawn from a pooled `randomFill`) ' +
+md.push('Field: kv-envelope `FieldEncryptor` (LocalAesKek + MemoryKeyStore, warm; AAD = 9-byte prefix + a 12-byte row label like `users.ssn#42`, nonces drawn from a pooled `randomFill`) ' +
   'vs minimal AES-256-GCM in a few lines (nonce|ct|tag, no AAD, `randomBytes(12)` per call, synchronous) ' +
   'and the AWS Encryption SDK (committing unsigned suite `ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY`, caching CMM over a raw AES keyring, default 4 KiB frames). ' +
-  'Envelope: `EnvelopeClient` (default 256 KiB frames, default DEK cache) vs one-shot GCM over the whole buffer and the same AWS CMM. ' +
+  'Envelope: `EnvelopeClient` (default 1 MiB frames, default DEK cache) vs one-shot GCM over the whole buffer and the same AWS CMM. ' +
   `Each figure is the median of ${settings.rounds} interleaved rounds; on a shared 2-core VM rounds differ by 10-25%, so treat ratios within ~10% of a target as a tie.`);
 const markdown = md.join('\n');
 console.log('\n## Markdown (README)\n');

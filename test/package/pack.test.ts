@@ -75,8 +75,10 @@ beforeAll(async () => {
   await mkdir(project);
   await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'kv-envelope-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
   await copyFile(join(FIXTURES, 'consumer.mjs'), join(project, 'consumer.mjs'));
-  await copyFile(join(FIXTURES, 'consumer.cjs'), join(project, 'consumer.cjs'));
-  await run(NPM, ['install', join(work, pack.filename), '--prefer-offline', '--no-audit', '--no-fund'], project);
+  for (const f of ['consumer.cjs', 'consumer-vault.mjs', 'consumer-vault.cjs']) await copyFile(join(FIXTURES, f), join(project, f));
+  // The optional peer the subpaths need, at the version the project is tested with.
+  const peer = `@azure/keyvault-keys@${JSON.parse(await readFile(join(ROOT, 'node_modules/@azure/keyvault-keys/package.json'), 'utf8')).version}`;
+  await run(NPM, ['install', join(work, pack.filename), peer, '--prefer-offline', '--no-audit', '--no-fund'], project);
 }, TIMEOUT);
 
 afterAll(async () => {
@@ -117,5 +119,18 @@ describe('npm pack', { timeout: TIMEOUT }, () => {
   it('exports the same names from import and require', async () => {
     const [esm, cjs] = await Promise.all([consumer('consumer.mjs'), consumer('consumer.cjs')]);
     expect(cjs.exports).toEqual(esm.exports);
+  });
+
+  it.each(['consumer-vault.mjs', 'consumer-vault.cjs'])('%s uses kv-envelope/azure and kv-envelope/local-vault from the tarball', async (script) => {
+    const r = JSON.parse((await run(process.execPath, [script], project)).trim().split('\n').at(-1) ?? '') as {
+      format: string; text: string; resolved: string[]; unwraps: number;
+    };
+    const ext = script.endsWith('.mjs') ? 'js' : 'cjs';
+    expect(r.text).toBe('via the vault');
+    expect(r.unwraps).toBe(1);
+    expect(r.resolved.map((x) => (x.startsWith('file:') ? fileURLToPath(x) : x))).toEqual([
+      join(project, 'node_modules', 'kv-envelope', 'dist', `azure.${ext}`),
+      join(project, 'node_modules', 'kv-envelope', 'dist', `local-vault.${ext}`),
+    ]);
   });
 });
