@@ -24,7 +24,16 @@ export type EnvelopeErrorCode =
   | 'ERR_KEY_NOT_FOUND'
   | 'ERR_UNSUPPORTED_KEY_TYPE'
   | 'ERR_LIMIT_EXCEEDED'
-  | 'ERR_KEY_STORE';
+  | 'ERR_KEY_STORE'
+  // kv-envelope/jwt (classes in src/jwt/errors.ts)
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JWT_ALG_NOT_ALLOWED'
+  | 'ERR_JWT_KEY_NOT_FOUND'
+  | 'ERR_JWT_SIGNATURE'
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_NOT_YET_VALID'
+  | 'ERR_JWT_CLAIM_INVALID'
+  | 'ERR_JWT_SIGNING_FAILED';
 
 /** Options accepted by every {@link EnvelopeError} constructor. */
 export interface EnvelopeErrorOptions {

@@ -11,8 +11,8 @@ import {
   KeyNotFoundError, UnsupportedKeyTypeError,
 } from '../../errors.js';
 
-/** The vault operations KeyVaultKek performs. */
-export type VaultOperation = 'getKey' | 'listKeyVersions' | 'wrapKey' | 'unwrapKey';
+/** The vault operations KeyVaultKek (and JwtSigner: `sign`) performs. */
+export type VaultOperation = 'getKey' | 'listKeyVersions' | 'wrapKey' | 'unwrapKey' | 'sign';
 
 interface RestErrorLike {
   readonly message: string;
@@ -70,10 +70,8 @@ export function toEnvelopeError(err: unknown, operation: VaultOperation, kid: st
     const message = err instanceof Error ? err.message : '';
     if (SDK_NOT_VALID.test(message)) return new KeyDisabledError(`${where}: the key version is expired or not yet valid`, { cause: err });
     if (SDK_OP_NOT_ALLOWED.test(message)) {
-      return new UnsupportedKeyTypeError(
-        `${where}: the key's key_ops do not allow ${operation} (Key Vault EC keys can only sign; use an RSA or oct-HSM key)`,
-        { cause: err },
-      );
+      const hint = operation === 'sign' ? '' : ' (Key Vault EC keys can only sign; use an RSA or oct-HSM key)';
+      return new UnsupportedKeyTypeError(`${where}: the key's key_ops do not allow ${operation}${hint}`, { cause: err });
     }
     const name = err instanceof Error ? err.name : typeof err;
     if (name === 'CredentialUnavailableError' || name === 'AuthenticationError' || name === 'AggregateAuthenticationError') {

@@ -1,0 +1,164 @@
+/**
+ * The key ring: the signing key's versions as Key Vault lists them, with the public key of every
+ * version that is (or may become) published, refreshed from the vault at most every
+ * `refreshInterval` and on demand.
+ *
+ * Vault calls per refresh: one `listPropertiesOfKeyVersions` page per 25 versions, plus one
+ * `getKey` per newly published version (public keys never change, so they are fetched once).
+ * A pinned version (`keyId` with a version) costs one `getKey` per refresh instead.
+ *
+ * Refreshes are single-flight and run without any caller's signal (callers race their own).
+ * When a periodic refresh fails with `ERR_KEK_UNAVAILABLE`, the previous snapshot keeps
+ * serving (the JWKS must outlive a vault outage) and the refresh is retried 30 s later.
+ *
+ * @module
+ * @internal
+ */
+import type { KeyClient, KeyProperties, KeyVaultKey } from '@azure/keyvault-keys';
+import { KekUnavailableError } from '../../errors.js';
+import { raceAbort } from '../../internal/abort.js';
+import type { VaultOperation } from '../../azure/internal/errors.js';
+import { type ParsedKeyId, versionedId, versionlessId } from '../../azure/internal/key-id.js';
+import { materialFromVault, type PublicKeyMaterial } from '../jwks/jwk.js';
+import { computeSchedule, isPublished, type Schedule, type ScheduleSettings, type VersionTimes } from './schedule.js';
+
+/** Runs one vault operation with deadline, retries and error mapping (callVault, bound). */
+export type VaultCall = <T>(operation: VaultOperation, kid: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** What the ring needs. */
+export interface KeyRingSettings {
+  readonly key: ParsedKeyId;
+  readonly keyClient: KeyClient;
+  readonly call: VaultCall;
+  readonly schedule: ScheduleSettings;
+  readonly refreshIntervalMs: number;
+  readonly now: () => number;
+}
+
+/** One version: its times, versioned kid, and public key once fetched. */
+export interface RingVersion extends VersionTimes {
+  readonly kid: string;
+  readonly material: PublicKeyMaterial | undefined;
+}
+
+/** A snapshot of the ring. */
+export interface RingSnapshot {
+  readonly versions: readonly RingVersion[];
+  readonly fetchedAt: number;
+}
+
+const STALE_RETRY_MS = 30_000;
+
+/** Loads and caches the versions of one key. */
+export class KeyRing {
+  readonly #s: KeyRingSettings;
+  readonly #materials = new Map<string, PublicKeyMaterial>();
+  readonly #lastSigned = new Map<string, number>();
+  #snapshot: RingSnapshot | undefined;
+  #nextRefreshAt = 0;
+  #inflight: Promise<RingSnapshot> | undefined;
+
+  constructor(settings: KeyRingSettings) {
+    this.#s = settings;
+  }
+
+  /** The snapshot to use now: cached, or refreshed when older than `refreshInterval`. */
+  async current(signal: AbortSignal | undefined): Promise<RingSnapshot> {
+    const cached = this.#snapshot;
+    if (cached !== undefined && this.#s.now() < this.#nextRefreshAt) return cached;
+    try {
+      return await raceAbort(this.#start(), signal);
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (cached !== undefined && (err as { code?: unknown }).code === 'ERR_KEK_UNAVAILABLE') {
+        this.#nextRefreshAt = this.#s.now() + Math.min(STALE_RETRY_MS, this.#s.refreshIntervalMs);
+        return cached;
+      }
+      throw err;
+    }
+  }
+
+  /** Refreshes now (joins a refresh in flight). */
+  refresh(signal: AbortSignal | undefined): Promise<RingSnapshot> {
+    return raceAbort(this.#start(), signal);
+  }
+
+  /** Makes the next `current()` refresh (e.g. the vault said the active version is disabled). */
+  invalidate(): void {
+    this.#nextRefreshAt = 0;
+  }
+
+  /** Records that `version` signed at `at` (keeps it published for the tail after that). */
+  signed(version: string, at: number): void {
+    this.#lastSigned.set(version, Math.max(at, this.#lastSigned.get(version) ?? -Infinity));
+  }
+
+  /** The schedule of `snapshot` at `now`. */
+  schedule(snapshot: RingSnapshot, now: number): Schedule {
+    return computeSchedule(snapshot.versions, this.#s.schedule, now, this.#lastSigned);
+  }
+
+  #start(): Promise<RingSnapshot> {
+    if (this.#inflight !== undefined) return this.#inflight;
+    const p = this.#load().then((snapshot) => {
+      this.#snapshot = snapshot;
+      this.#nextRefreshAt = snapshot.fetchedAt + this.#s.refreshIntervalMs;
+      return snapshot;
+    });
+    this.#inflight = p;
+    p.finally(() => {
+      if (this.#inflight === p) this.#inflight = undefined;
+    }).catch(() => undefined);
+    return p;
+  }
+
+  async #load(): Promise<RingSnapshot> {
+    const { key, keyClient, call } = this.#s;
+    if (key.version !== undefined) {
+      const kid = versionedId(key);
+      const k = await call('getKey', kid, undefined, (s) => keyClient.getKey(key.name, { version: key.version, abortSignal: s }));
+      const times = this.#times(k.properties, this.#s.now());
+      return { versions: [{ ...times, kid, material: this.#material(k, kid) }], fetchedAt: this.#s.now() };
+    }
+    const listed = await call('listKeyVersions', versionlessId(key), undefined, async (s) => {
+      const out: KeyProperties[] = [];
+      for await (const p of keyClient.listPropertiesOfKeyVersions(key.name, { abortSignal: s })) out.push(p);
+      return out;
+    });
+    const now = this.#s.now();
+    const times = listed
+      .filter((p) => typeof p.version === 'string' && p.version !== '')
+      .map((p) => this.#times(p, now))
+      .sort((a, b) => a.created - b.created); // stable: ties keep the vault's order
+    const schedule = computeSchedule(times, this.#s.schedule, now, this.#lastSigned);
+    const needed = schedule.versions.filter((v) => isPublished(v.state) && !this.#materials.has(v.version)).map((v) => v.version);
+    await Promise.all(needed.map(async (version) => {
+      const kid = versionedId(key, version);
+      const k = await call('getKey', kid, undefined, (s) => keyClient.getKey(key.name, { version, abortSignal: s }));
+      this.#material(k, kid);
+    }));
+    const versions = times.map((t) => ({ ...t, kid: versionedId(key, t.version), material: this.#materials.get(t.version) }));
+    return { versions, fetchedAt: this.#s.now() };
+  }
+
+  #times(p: KeyProperties, now: number): VersionTimes {
+    if (p.version === undefined) throw new KekUnavailableError(`Key Vault returned a version of ${versionlessId(this.#s.key)} without a version id`);
+    return {
+      version: p.version,
+      created: p.createdOn?.getTime() ?? now,
+      enabled: p.enabled !== false,
+      ...(p.notBefore === undefined ? {} : { notBefore: p.notBefore.getTime() }),
+      ...(p.expiresOn === undefined ? {} : { expiresOn: p.expiresOn.getTime() }),
+    };
+  }
+
+  #material(k: KeyVaultKey, kid: string): PublicKeyMaterial {
+    const version = k.properties.version ?? '';
+    let material = this.#materials.get(version);
+    if (material === undefined) {
+      material = materialFromVault(k.key, kid);
+      this.#materials.set(version, material);
+    }
+    return material;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Options of {@link JwtSigner} and their validation.
+ *
+ * @module
+ */
+import type { KeyClientOptions } from '@azure/keyvault-keys';
+import { withErrorBodyPolicy } from '../../azure/internal/error-body-policy.js';
+import { type ParsedKeyId, parseKeyId, parseVaultUrl } from '../../azure/internal/key-id.js';
+import { type KeyVaultRetryOptions, type RetryPolicy, resolveRetryPolicy } from '../../azure/internal/retry.js';
+import type { TokenCredential } from '../../azure/internal/vault-clients.js';
+import { assertPositiveInt } from '../../internal/bytes.js';
+import { ALGORITHM_NAMES, type AlgorithmSpec, algorithmSpec, type JwsAlgorithm } from '../internal/algorithms.js';
+import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/time.js';
+
+/**
+ * Options of {@link JwtSigner}. Name the key one way: `vaultUrl` + `keyName`, or `keyId`.
+ * Durations are whole seconds or strings like `"15m"`, `"2h"`, `"7d"`.
+ */
+export interface JwtSignerOptions {
+  /** The vault, e.g. `https://myvault.vault.azure.net` (with `keyName`). */
+  vaultUrl?: string;
+  /** The key's name in `vaultUrl`. */
+  keyName?: string;
+  /**
+   * The key id. Versionless (`https://myvault.vault.azure.net/keys/jwt`): follow the key's
+   * versions with the rotation schedule. Versioned (`…/keys/jwt/{version}`): sign with and
+   * publish only that version.
+   */
+  keyId?: string;
+  /** Any `TokenCredential` (@azure/core-auth), e.g. `DefaultAzureCredential`. */
+  credential: TokenCredential;
+  /** Passed to the `KeyClient`; `retryOptions.maxRetries` is forced to 0 (we retry). */
+  clientOptions?: KeyClientOptions;
+  /** The JWS algorithm (default `'ES256'`). It must fit the key: see docs/jwt.md. */
+  algorithm?: JwsAlgorithm;
+  /** How long a new version is published before it signs (default `"1h"`). */
+  publishLeadTime?: Duration;
+  /** The longest lifetime (`exp - iat`) of a token; also the default `expiresIn` (default `"1h"`). */
+  maxTokenLifetime?: Duration;
+  /** Verifiers' clock skew allowance, added to how long retired versions stay published (default `"5m"`). */
+  clockSkew?: Duration;
+  /** How often the versions are re-read from the vault (default `"5m"`). */
+  refreshInterval?: Duration;
+  /** Our bounded retry of throttling and transient failures. */
+  retry?: KeyVaultRetryOptions;
+  /** Bound on each vault operation (retries and waits included), ms (default 30 s). */
+  timeoutMs?: number;
+  /** Clock, ms since the epoch (default `Date.now`): iat/exp and the rotation schedule. */
+  now?: () => number;
+}
+
+/** Validated options. */
+export interface ResolvedSignerOptions {
+  readonly key: ParsedKeyId;
+  readonly credential: TokenCredential;
+  readonly clientOptions: KeyClientOptions;
+  readonly algorithm: AlgorithmSpec;
+  readonly publishLeadMs: number;
+  readonly maxTokenLifetimeSeconds: number;
+  readonly clockSkewMs: number;
+  readonly refreshIntervalMs: number;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number;
+  readonly now: () => number;
+}
+
+function resolveKey(o: JwtSignerOptions): ParsedKeyId {
+  const ways = [o.keyId !== undefined, o.vaultUrl !== undefined || o.keyName !== undefined].filter(Boolean).length;
+  if (ways !== 1) throw new TypeError('options must name the key exactly one way: vaultUrl + keyName, or keyId');
+  if (o.keyId !== undefined) {
+    if (typeof o.keyId !== 'string') throw new TypeError('options.keyId must be a string');
+    const id = parseKeyId(o.keyId);
+    if (id === undefined) throw new RangeError(`options.keyId must be https://host/keys/name[/version], got ${JSON.stringify(o.keyId)}`);
+    return id;
+  }
+  const origin = parseVaultUrl(o.vaultUrl, 'options.vaultUrl');
+  if (typeof o.keyName !== 'string') throw new TypeError('options.keyName must be a string');
+  const id = parseKeyId(`${origin}/keys/${o.keyName}`);
+  if (id === undefined || id.version !== undefined) throw new RangeError('options.keyName must be 1-127 letters, digits or dashes');
+  return id;
+}
+
+/**
+ * Validates {@link JwtSignerOptions}.
+ * @throws {TypeError | RangeError} naming the offending option.
+ */
+export function resolveSignerOptions(o: JwtSignerOptions): ResolvedSignerOptions {
+  if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
+  const key = resolveKey(o);
+  const credential = o.credential as { getToken?: unknown } | undefined;
+  if (credential === null || typeof credential !== 'object' || typeof credential.getToken !== 'function') {
+    throw new TypeError('options.credential must be a TokenCredential (an object with getToken)');
+  }
+  if (o.clientOptions !== undefined && (o.clientOptions === null || typeof o.clientOptions !== 'object')) {
+    throw new TypeError('options.clientOptions must be an object');
+  }
+  const algorithm = algorithmSpec(o.algorithm ?? 'ES256');
+  if (algorithm === undefined) {
+    throw new RangeError(`options.algorithm must be one of ${ALGORITHM_NAMES.join(', ')}, got ${JSON.stringify(o.algorithm)}`);
+  }
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  assertPositiveInt(timeoutMs, 'options.timeoutMs');
+  assertClock(o.now, 'options.now');
+  const user = o.clientOptions ?? {};
+  return {
+    key,
+    credential: o.credential,
+    // One retry loop (ours), as KeyVaultKek: see src/azure/options.ts.
+    clientOptions: withErrorBodyPolicy({ ...user, retryOptions: { ...user.retryOptions, maxRetries: 0 } }),
+    algorithm,
+    publishLeadMs: durationSeconds(o.publishLeadTime ?? '1h', 'options.publishLeadTime') * 1000,
+    maxTokenLifetimeSeconds: positiveDurationSeconds(o.maxTokenLifetime ?? '1h', 'options.maxTokenLifetime'),
+    clockSkewMs: durationSeconds(o.clockSkew ?? '5m', 'options.clockSkew') * 1000,
+    refreshIntervalMs: positiveDurationSeconds(o.refreshInterval ?? '5m', 'options.refreshInterval') * 1000,
+    retry: resolveRetryPolicy(o.retry),
+    timeoutMs,
+    now: o.now ?? Date.now,
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * JwtSigner: compact JWTs signed by a Key Vault key that never leaves the vault, and the JWKS
+ * that verifies them.
+ *
+ * - Signing: the JWS signing input is hashed here (SHA-256/384/512 per `alg`) and only the
+ *   digest goes to Key Vault (`CryptographyClient.sign(alg, digest)`), on the client of the
+ *   exact VERSIONED kid the schedule picked (never a versionless client: its `keyID` would be
+ *   wrong after a rotation, reference jwt.md §2). The returned signature is checked (length,
+ *   and it must verify under the published public key) before the token is released.
+ * - Header: `{ alg, typ: "JWT", kid }`; `kid` is the Key Vault version id (32 hex digits), the
+ *   same `kid` the JWKS carries. Not the full key URL: that would publish the vault's host name.
+ * - Versions and rotation: rotation/schedule.ts and docs/jwt.md.
+ * - Vault calls reuse KeyVaultKek's machinery: one KeyClient pipeline, CryptographyClients per
+ *   versioned kid, our bounded retry, typed errors (src/azure/internal).
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { inspect, type InspectOptions } from 'node:util';
+import { type CallSettings, callVault } from '../../azure/internal/call.js';
+import { invalidatesClient, isSdkValidityPrecheck } from '../../azure/internal/errors.js';
+import { type ParsedKeyId, versionedId, versionlessId } from '../../azure/internal/key-id.js';
+import { VaultClients } from '../../azure/internal/vault-clients.js';
+import { EnvelopeError, KekUnavailableError, KeyDisabledError, UnsupportedKeyTypeError } from '../../errors.js';
+import { JwtSigningFailedError } from '../errors.js';
+import { type JwsAlgorithm, keyMismatch, signatureBytes } from '../internal/algorithms.js';
+import { b64url } from '../internal/encoding.js';
+import { unixSeconds } from '../internal/time.js';
+import { type JwkSet, publicJwk } from '../jwks/jwk.js';
+import { KeyRing, type RingSnapshot, type RingVersion } from '../rotation/key-ring.js';
+import { isPublished, type VersionState } from '../rotation/schedule.js';
+import { DEFAULT_MAX_TOKEN_LENGTH } from '../verify/compact.js';
+import { verifyJwsSignature } from '../verify/signature.js';
+import { buildPayload, extraHeader, type SignOptions } from './claims.js';
+import { type JwtSignerOptions, type ResolvedSignerOptions, resolveSignerOptions } from './options.js';
+
+/** The lifecycle of one key version, as `versions()` reports it. */
+export interface KeyVersionStatus {
+  /** The version id; also the `kid` of tokens and JWKs. */
+  version: string;
+  /** The full versioned Key Vault key id. */
+  keyId: string;
+  state: VersionState;
+  created: Date;
+  /** When it may sign (pending → active). */
+  readyAt?: Date;
+  /** When it stopped signing (active → retired). */
+  stoppedAt?: Date;
+  /** When it leaves (or left) the JWKS. */
+  removeAt?: Date;
+}
+
+const clocks = new WeakMap<JwtSigner, () => number>();
+/** The clock of `signer` (for verifiers built from it). @internal */
+export const signerClock = (signer: JwtSigner): (() => number) => clocks.get(signer) ?? Date.now;
+
+const date = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms));
+
+/**
+ * Signs JWTs with a Key Vault EC or RSA key and publishes its JWKS.
+ *
+ * @example
+ * ```ts
+ * import { DefaultAzureCredential } from '@azure/identity';
+ * import { JwtSigner } from 'kv-envelope/jwt';
+ * const signer = new JwtSigner({ vaultUrl: 'https://myvault.vault.azure.net', keyName: 'jwt', credential: new DefaultAzureCredential() });
+ * const token = await signer.sign({ scope: 'read' }, { issuer: 'https://issuer.example', audience: 'api', expiresIn: '15m' });
+ * const jwks = await signer.jwks(); // serve it with jwksHandler(signer)
+ * ```
+ */
+export class JwtSigner {
+  /** The configured key id (versionless unless a version was pinned). */
+  readonly keyId: string;
+  /** The JWS algorithm of every token. */
+  readonly algorithm: JwsAlgorithm;
+  readonly #o: ResolvedSignerOptions;
+  readonly #clients: VaultClients;
+  readonly #ring: KeyRing;
+  readonly #settings: CallSettings;
+
+  /** @throws {TypeError | RangeError} on invalid options, naming the option. No vault call is made. */
+  constructor(options: JwtSignerOptions) {
+    this.#o = resolveSignerOptions(options);
+    const key = this.#o.key;
+    this.keyId = key.version === undefined ? versionlessId(key) : versionedId(key);
+    this.algorithm = this.#o.algorithm.alg;
+    this.#settings = { retry: this.#o.retry, timeoutMs: this.#o.timeoutMs };
+    this.#clients = new VaultClients(this.#o.credential, this.#o.clientOptions, 8);
+    const pinned = key.version !== undefined;
+    this.#ring = new KeyRing({
+      key,
+      keyClient: this.#clients.keyClient(key.origin),
+      call: (op, kid, signal, fn) => callVault(op, kid, this.#settings, signal, fn),
+      // A pinned version was chosen by the operator: no lead time.
+      schedule: { leadMs: pinned ? 0 : this.#o.publishLeadMs, tailMs: this.#o.maxTokenLifetimeSeconds * 1000 + this.#o.clockSkewMs },
+      refreshIntervalMs: this.#o.refreshIntervalMs,
+      now: this.#o.now,
+    });
+    clocks.set(this, this.#o.now);
+  }
+
+  /**
+   * Signs `claims` as a compact JWT. `iat` is now; `exp` defaults to now + maxTokenLifetime.
+   * One vault `sign` call (plus the version list every `refreshInterval`, and one `getKey` the
+   * first time a version signs).
+   * @throws {TypeError | RangeError} for invalid claims or options (before any vault call).
+   * @throws {UnsupportedKeyTypeError} when the signing version does not fit the algorithm (e.g. ES256 with an
+   *   RSA or P-384 key, RS256 with RSA < 2048) or its key_ops exclude sign: before any sign call.
+   * @throws {KeyDisabledError} when no version is enabled and inside its nbf..exp now.
+   * @throws {KeyAccessDeniedError | KeyNotFoundError | KekUnavailableError} from Key Vault.
+   * @throws {JwtSigningFailedError} when the vault's signature does not verify under the published key.
+   * @throws {unknown} `options.signal.reason` when the signal aborts.
+   * @example
+   * ```ts
+   * const token = await signer.sign({ role: 'admin' }, { subject: 'user-42', audience: ['api'], expiresIn: '15m' });
+   * ```
+   */
+  async sign(claims: Record<string, unknown>, options: SignOptions = {}): Promise<string> {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const nowMs = this.#o.now();
+    const payload = b64url(JSON.stringify(buildPayload(claims, options, unixSeconds(nowMs), this.#o.maxTokenLifetimeSeconds)));
+    const extra = extraHeader(options.header);
+    let failed: string | undefined;
+    for (;;) {
+      const active = await this.#activeVersion(signal, nowMs);
+      const material = active.material!;
+      const input = `${b64url(JSON.stringify({ alg: this.algorithm, typ: 'JWT', kid: active.version, ...extra }))}.${payload}`;
+      const length = signatureBytes(this.#o.algorithm, material.shape);
+      if (input.length + 1 + Math.ceil((length * 4) / 3) > DEFAULT_MAX_TOKEN_LENGTH) {
+        throw new RangeError(`the token would be longer than ${DEFAULT_MAX_TOKEN_LENGTH} characters (verifiers refuse it): make the claims smaller`);
+      }
+      const digest = createHash(this.#o.algorithm.hash).update(input).digest();
+      let signature: Uint8Array;
+      try {
+        signature = await this.#remoteSign(active, digest, signal);
+      } catch (err) {
+        // The active version was disabled or deleted since the last refresh: re-read once.
+        const stale = err instanceof EnvelopeError && (err.code === 'ERR_KEY_DISABLED' || err.code === 'ERR_KEY_NOT_FOUND');
+        if (!stale || failed !== undefined) throw err;
+        failed = active.version;
+        await this.#ring.refresh(signal);
+        if ((await this.#activeVersion(signal, nowMs)).version === failed) throw err;
+        continue;
+      }
+      if (signature.length < length && this.#o.algorithm.family === 'RSA') {
+        // An RSA signature is an integer: left-pad one a service returned without leading zeros.
+        const padded = new Uint8Array(length);
+        padded.set(signature, length - signature.length);
+        signature = padded;
+      }
+      if (signature.length !== length || !verifyJwsSignature(this.algorithm, material.publicKey, input, signature)) {
+        throw new JwtSigningFailedError(`Key Vault sign on ${active.kid} returned a signature that does not verify under its public key`);
+      }
+      this.#ring.signed(active.version, this.#o.now());
+      return `${input}.${b64url(signature)}`;
+    }
+  }
+
+  /**
+   * The public JWKs of every published version (pending, active, retired), newest first.
+   * Served from memory; the vault is re-read at most every `refreshInterval`, and a failed
+   * re-read keeps the last JWKS.
+   * @throws {KeyNotFoundError | KeyAccessDeniedError | KekUnavailableError} when the versions were never read.
+   * @throws {unknown} `options.signal.reason` when the signal aborts.
+   * @example
+   * ```ts
+   * const { keys } = await signer.jwks(); // [{ kty: 'EC', crv: 'P-256', x, y, use: 'sig', alg: 'ES256', kid }]
+   * ```
+   */
+  async jwks(options?: { signal?: AbortSignal }): Promise<JwkSet> {
+    const snapshot = await this.#ring.current(options?.signal);
+    const schedule = this.#ring.schedule(snapshot, this.#o.now());
+    const keys = snapshot.versions
+      .filter((v, i) => isPublished(schedule.versions[i]!.state) && v.material !== undefined && keyMismatch(this.#o.algorithm, v.material.shape) === undefined)
+      .reverse()
+      .map((v) => publicJwk(v.material!, this.algorithm, v.version));
+    return { keys };
+  }
+
+  /**
+   * Re-reads the key's versions now (e.g. right after `keyClient.rotateKey`, or to drop a
+   * disabled version from the JWKS at once). Concurrent calls share one read.
+   * @throws {KeyNotFoundError | KeyAccessDeniedError | KekUnavailableError} from Key Vault.
+   * @throws {unknown} `options.signal.reason` when the signal aborts.
+   * @example
+   * ```ts
+   * await keyClient.rotateKey('jwt');
+   * await signer.refresh(); // the new version is published now and signs after publishLeadTime
+   * ```
+   */
+  async refresh(options?: { signal?: AbortSignal }): Promise<void> {
+    await this.#ring.refresh(options?.signal);
+  }
+
+  /**
+   * Where every version stands in the rotation schedule now, oldest first.
+   * @throws {KeyNotFoundError | KeyAccessDeniedError | KekUnavailableError} when the versions were never read.
+   * @example
+   * ```ts
+   * for (const v of await signer.versions()) console.log(v.version, v.state, v.readyAt, v.removeAt);
+   * ```
+   */
+  async versions(options?: { signal?: AbortSignal }): Promise<KeyVersionStatus[]> {
+    const snapshot = await this.#ring.current(options?.signal);
+    const schedule = this.#ring.schedule(snapshot, this.#o.now());
+    return snapshot.versions.map((v, i) => {
+      const s = schedule.versions[i]!;
+      const status: KeyVersionStatus = { version: v.version, keyId: v.kid, state: s.state, created: new Date(v.created) };
+      for (const [k, ms] of [['readyAt', s.readyAt], ['stoppedAt', s.stoppedAt], ['removeAt', s.removeAt]] as const) {
+        const d = date(ms);
+        if (d !== undefined) status[k] = d;
+      }
+      return status;
+    });
+  }
+
+  async #activeVersion(signal: AbortSignal | undefined, nowMs: number): Promise<RingVersion> {
+    let snapshot: RingSnapshot = await this.#ring.current(signal);
+    let active = this.#pick(snapshot, nowMs);
+    if (active.material === undefined) {
+      snapshot = await this.#ring.refresh(signal); // e.g. a long-removed version became active again
+      active = this.#pick(snapshot, nowMs);
+      if (active.material === undefined) throw new KekUnavailableError(`${active.kid}: its public key could not be read`);
+    }
+    const mismatch = keyMismatch(this.#o.algorithm, active.material.shape);
+    if (mismatch !== undefined) throw new UnsupportedKeyTypeError(`${active.kid} cannot sign ${this.algorithm}: ${mismatch}`);
+    const ops = active.material.keyOps;
+    if (ops !== undefined && ops.length > 0 && !ops.includes('sign')) throw new UnsupportedKeyTypeError(`${active.kid}: its key_ops do not allow sign`);
+    return active;
+  }
+
+  #pick(snapshot: RingSnapshot, nowMs: number): RingVersion {
+    const schedule = this.#ring.schedule(snapshot, nowMs);
+    const active = snapshot.versions.find((v) => v.version === schedule.active);
+    if (active === undefined) {
+      throw new KeyDisabledError(`${this.keyId} has no version that is enabled and inside its nbf..exp window now`);
+    }
+    return active;
+  }
+
+  async #remoteSign(active: RingVersion, digest: Buffer, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const id: ParsedKeyId = { origin: this.#o.key.origin, name: this.#o.key.name, version: active.version };
+    const alg = this.algorithm;
+    try {
+      const result = await callVault('sign', active.kid, this.#settings, signal, (s) =>
+        this.#clients.run(id, s, (c) =>
+          c.sign(alg, digest, { abortSignal: s }).catch((err: unknown) => {
+            // The SDK checks nbf/exp with the real clock; Key Vault enforces them itself.
+            if (!isSdkValidityPrecheck(err)) throw err;
+            return this.#clients.remoteOnly(id).sign(alg, digest, { abortSignal: s });
+          }),
+        ),
+      );
+      return result.result;
+    } catch (err) {
+      if (err instanceof EnvelopeError && invalidatesClient(err)) {
+        this.#clients.evict(active.kid);
+        this.#ring.invalidate();
+      }
+      throw err;
+    }
+  }
+
+  /** Public description only (no credential). */
+  toJSON(): { keyId: string; algorithm: JwsAlgorithm } {
+    return { keyId: this.keyId, algorithm: this.algorithm };
+  }
+
+  toString(): string {
+    return `JwtSigner(${this.keyId}, ${this.algorithm})`;
+  }
+
+  [inspect.custom](_depth: number, opts: InspectOptions): string {
+    return `JwtSigner ${inspect(this.toJSON(), opts)}`;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * `kv-envelope/rewrap`: the batch re-wrap engine, for the job that follows a KEK rotation.
+ *
+ * - {@link rewrapEnvelopes}: self-contained envelopes from any async source (files, blobs,
+ *   rows); yields each re-wrapped envelope for the caller to store. Payload bytes never change.
+ * - {@link rewrapKeyStore}: field-mode DEK records in a KeyStore, updated in place with
+ *   compare-and-swap; no data row changes.
+ *
+ * Both pull-based (async iterators: nothing runs ahead of the consumer by more than
+ * `concurrency` items), in source order, with per-item results (`rewrapped`, `skipped`,
+ * `would-rewrap` in a dry run, `failed`), progress events, and vault calls that scale with
+ * distinct DEKs. {@link rewrapResultToJSON} turns any result into a JSON log record.
+ *
+ * @example
+ * ```ts
+ * import { KeyVaultKek } from 'kv-envelope/azure';
+ * import { rewrapEnvelopes, rewrapResultToJSON } from 'kv-envelope/rewrap';
+ *
+ * const kek = new KeyVaultKek({ vaultUrl, keyName: 'kek', credential });
+ * for await (const result of rewrapEnvelopes(readEnvelopes(), { to: [kek], checkpoint: 'job.json' })) {
+ *   if (result.status === 'rewrapped') await writeEnvelope(result.id, result.envelope);
+ *   console.log(JSON.stringify(rewrapResultToJSON(result)));
+ * }
+ * ```
+ *
+ * @module
+ */
+export { rewrapEnvelopes } from './envelopes.js';
+export type { EnvelopeItem } from './envelopes.js';
+export { rewrapKeyStore } from './key-store.js';
+export type { RewrapOptions, RewrapEnvelopesOptions, RewrapKeyStoreOptions } from './options.js';
+export { rewrapResultToJSON } from './results.js';
+export type {
+  EnvelopeRewrapResult,
+  KeyStoreRewrapResult,
+  RewrappedEnvelope,
+  RewrappedRecord,
+  PlannedRewrap,
+  SkippedItem,
+  FailedItem,
+  RewrapSkipReason,
+  RewrapProgress,
+  RewrapResultJson,
+} from './results.js';
+export { FileCheckpoint } from './checkpoint/file-checkpoint.js';
+export { RewrapCheckpointError } from './checkpoint/checkpoint.js';
+export type { CheckpointState, CheckpointStore, CheckpointOptions } from './checkpoint/checkpoint.js';

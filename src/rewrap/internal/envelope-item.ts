@@ -1,0 +1,132 @@
+/**
+ * One envelope's re-wrap: parse the header, skip it when already current, get its DEK's new
+ * wrapped-key section from the per-run map (unwrapping at most once per distinct wrapped key),
+ * check the DEK against the envelope's key commitment, and splice the new section in.
+ *
+ * The commitment check runs on every envelope, verify or not. It costs one HKDF (microseconds)
+ * and guarantees that the section written into an envelope wraps that envelope's own DEK: a
+ * wrapped key copied from another envelope, or a DEK shared in the map by mistake, fails the
+ * item instead of producing an envelope that no longer decrypts.
+ *
+ * @module
+ * @internal
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { AesGcm } from '../../aead/gcm.js';
+import { wrappedKeyDigest } from '../../cache/digest.js';
+import { deriveMessageKeys } from '../../envelope/message.js';
+import { DecryptionFailedError, EnvelopeError, EnvelopeMalformedError, NoMatchingKekError } from '../../errors.js';
+import { type EnvelopeHeader, encodeWrappedKeys, parseComplete, parseHeader } from '../../format/envelope.js';
+import { concatBytes } from '../../internal/bytes.js';
+import { SecretKey } from '../../internal/secret.js';
+import type { WrappedKey } from '../../keys/kek.js';
+import type { EnvelopeRewrapResult } from '../results.js';
+import { asEnvelopeError, RewrapDekCache, type RewrappedDek } from './dek-cache.js';
+import { rewrapDek, type RewrapKeks } from './rewrap-dek.js';
+import { isCurrent, resolveTargets, type Target } from './targets.js';
+
+/** A source item of {@link rewrapEnvelopes}. */
+export interface EnvelopeItem {
+  readonly id: string;
+  readonly envelope: Uint8Array;
+}
+
+/** Per-run state of the envelope mode. */
+export class EnvelopeRewrapper {
+  readonly #keks: RewrapKeks;
+  readonly #dryRun: boolean;
+  readonly #cache: RewrapDekCache;
+  readonly #aead = new AesGcm();
+  #targets: readonly Target[] = [];
+
+  constructor(keks: RewrapKeks, dryRun: boolean, maxCachedDeks: number) {
+    this.#keks = keks;
+    this.#dryRun = dryRun;
+    this.#cache = new RewrapDekCache(maxCachedDeks);
+  }
+
+  /** Resolves the targets (refresh + probe): once, before the first item. */
+  async start(signal: AbortSignal): Promise<void> {
+    this.#targets = await resolveTargets(this.#keks.to, this.#keks.from, signal);
+  }
+
+  /** Processes one envelope; rejects only on abort. */
+  async process(item: EnvelopeItem, signal: AbortSignal): Promise<EnvelopeRewrapResult> {
+    const { id, envelope } = item;
+    let header: EnvelopeHeader;
+    try {
+      header = parseComplete(() => parseHeader(envelope));
+    } catch (err) {
+      return failed(id, err instanceof EnvelopeError ? err : new EnvelopeMalformedError('envelope header cannot be parsed', { cause: err }));
+    }
+    if (isCurrent(header.wrappedKeys, this.#targets)) return { status: 'skipped', id, skipped: true, reason: 'already-current' };
+    const candidates = header.wrappedKeys.filter((w) => this.#keks.from.some((k) => k.matches(w)));
+    if (candidates.length === 0) return failed(id, new NoMatchingKekError(header.wrappedKeys.map((w) => w.kekId)));
+    if (this.#dryRun) return { status: 'would-rewrap', id, dryRun: true, currentKekIds: header.wrappedKeys.map((w) => w.kekId) };
+
+    let lastError: EnvelopeError = new DecryptionFailedError();
+    for (const wrapped of candidates) {
+      let entry: RewrappedDek;
+      try {
+        entry = await this.#cache.get(wrappedKeyDigest(wrapped), () => this.#load(wrapped, header.suite.dekLength, signal), signal);
+      } catch (err) {
+        signal.throwIfAborted();
+        lastError = asEnvelopeError(err);
+        continue;
+      }
+      // Synchronous from here on: the entry's DEK stays valid until a later macrotask.
+      const dek = entry.dek.expose();
+      if (!this.#commits(header, dek)) {
+        lastError = new DecryptionFailedError();
+        continue;
+      }
+      const out = concatBytes(envelope.subarray(0, header.wrappedSectionStart), entry.section, envelope.subarray(header.wrappedSectionEnd));
+      if (this.#keks.verify && !this.#verifyOutput(out, entry, dek)) {
+        return failed(id, new DecryptionFailedError('verification failed: the re-wrapped envelope does not open with its data key'));
+      }
+      return { status: 'rewrapped', id, envelope: out, kekIds: entry.kekIds, verified: this.#keks.verify };
+    }
+    return failed(id, lastError);
+  }
+
+  /** Wipes every DEK of the run. */
+  finish(): void {
+    this.#cache.clear();
+  }
+
+  async #load(wrapped: WrappedKey, dekLength: number, signal: AbortSignal): Promise<RewrappedDek> {
+    const { dek, wrappedKeys } = await rewrapDek(this.#keks, [wrapped], dekLength, signal);
+    try {
+      return {
+        dek: new SecretKey(dek.slice()),
+        wrappedKeys,
+        section: encodeWrappedKeys(wrappedKeys),
+        kekIds: Object.freeze(wrappedKeys.map((w) => w.kekId)),
+      };
+    } finally {
+      dek.fill(0);
+    }
+  }
+
+  /** docs/format.md §Keys: the commitment HKDF derives from (DEK, messageId) must match the header's. */
+  #commits(header: EnvelopeHeader, dek: Uint8Array): boolean {
+    const { commitment } = deriveMessageKeys(this.#aead, header.suite, dek, header.messageId);
+    return commitment.length === header.commitment.length && timingSafeEqual(commitment, header.commitment);
+  }
+
+  /** The new envelope parses, names the new wrapped keys, and its commitment opens with the DEK. */
+  #verifyOutput(out: Uint8Array, entry: RewrappedDek, dek: Uint8Array): boolean {
+    let header: EnvelopeHeader;
+    try {
+      header = parseComplete(() => parseHeader(out));
+    } catch {
+      return false;
+    }
+    const named = header.wrappedKeys.map((w) => w.kekId);
+    return named.length === entry.kekIds.length && named.every((k, i) => k === entry.kekIds[i]) && this.#commits(header, dek);
+  }
+}
+
+function failed(id: string, error: EnvelopeError): EnvelopeRewrapResult {
+  return { status: 'failed', id, error };
+}

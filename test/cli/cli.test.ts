@@ -1,0 +1,125 @@
+/**
+ * The CLI end to end, as a user types it: the built `dist/cli.js` in a temporary directory, on
+ * the embedded local vault persisted in ./.kv-envelope/.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+let dir: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  raw: Buffer;
+  stderr: string;
+}
+
+function cli(args: string[], input?: Buffer): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'buffer', env: { ...process.env, KV_ENVELOPE_HOME: '', AZURE_KEYVAULT_URL: '' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: stdout.toString('utf8'), raw: stdout, stderr: stderr.toString('utf8') });
+    });
+    if (input !== undefined) child.stdin!.end(input);
+    else child.stdin!.end();
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kv-envelope-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('kv-envelope CLI', { timeout: 60_000 }, () => {
+  it('prints help with the exit codes, and exits 2 without a command', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Exit codes: 0 ok · 1 .* · 2 usage or input error/s);
+    expect((await cli([])).code).toBe(2);
+    for (const c of [['key', '--help'], ['encrypt', '--help'], ['decrypt', '--help'], ['vault', '--help']]) {
+      const h = await cli(c);
+      expect(h.code, c.join(' ')).toBe(0);
+      expect(h.stdout).toMatch(/^Usage: kv-envelope/);
+    }
+  });
+
+  it('manages keys in the embedded vault, persisted in ./.kv-envelope', async () => {
+    expect((await cli(['key', 'create', 'kek'])).code).toBe(0);
+    expect(statSync(join(dir, '.kv-envelope', 'vault.json')).mode & 0o777).toBe(0o600);
+    const ec = JSON.parse((await cli(['key', 'create', 'signer', '--kty', 'EC', '--curve', 'P-384', '--json'])).stdout);
+    expect(ec).toMatchObject({ name: 'signer', kty: 'EC', curve: 'P-384' });
+    const list = JSON.parse((await cli(['key', 'list', '--json'])).stdout) as { name: string }[];
+    expect(list.map((k) => k.name).sort()).toEqual(['kek', 'signer']);
+    const before = JSON.parse((await cli(['key', 'show', 'kek', '--json'])).stdout);
+    const rotated = JSON.parse((await cli(['key', 'rotate', 'kek', '--json'])).stdout);
+    expect(rotated.version).not.toBe(before.version);
+    expect((await cli(['key', 'create', 'tmp', '--kty', 'EC'])).code).toBe(0);
+    expect((await cli(['key', 'delete', 'tmp'])).code).toBe(0);
+    expect((await cli(['key', 'show', 'tmp'])).code).toBe(1);
+    expect((await cli(['key', 'recover', 'tmp'])).code).toBe(0);
+    expect((await cli(['key', 'show', 'tmp'])).code).toBe(0);
+    expect((await cli(['key', 'delete', 'tmp'])).code).toBe(0);
+    expect((await cli(['key', 'purge', 'tmp'])).code).toBe(0);
+    expect((await cli(['key', 'recover', 'tmp'])).code).toBe(1);
+  });
+
+  it('encrypts and decrypts files, with context, and through stdin/stdout', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    writeFileSync(join(dir, 'data.bin'), data);
+    const enc = await cli(['encrypt', '--key', 'kek', '--context', 'purpose=backup', 'data.bin', '--json']);
+    expect(enc.code).toBe(0);
+    expect(JSON.parse(enc.stdout)).toMatchObject({ output: 'data.bin.kve', bytes: data.length, context: { purpose: 'backup' } });
+    const dec = await cli(['decrypt', 'data.bin.kve', '-o', 'out.bin', '--json']);
+    expect(dec.code).toBe(0);
+    expect(JSON.parse(dec.stdout).context).toEqual({ purpose: 'backup' });
+    expect(readFileSync(join(dir, 'out.bin')).equals(data)).toBe(true);
+    const piped = await cli(['encrypt', '--key', 'kek', '-', '-o', '-'], Buffer.from('from stdin'));
+    expect(piped.code).toBe(0);
+    const back = await cli(['decrypt', '-', '-o', '-'], piped.raw);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toBe('from stdin');
+    expect(back.stderr).toMatch(/decrypted - → -/);
+  });
+
+  it('a tampered or truncated envelope fails and leaves no output file', async () => {
+    const env = readFileSync(join(dir, 'data.bin.kve'));
+    const tampered = Buffer.from(env);
+    tampered[tampered.length - 2 * 1024 * 1024] ^= 1;
+    writeFileSync(join(dir, 'tampered.kve'), tampered);
+    const r = await cli(['decrypt', 'tampered.kve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ERR_DECRYPTION_FAILED/);
+    writeFileSync(join(dir, 'short.kve'), env.subarray(0, env.length - 100));
+    const t = await cli(['decrypt', 'short.kve']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/ERR_ENVELOPE_MALFORMED/);
+    expect(existsSync(join(dir, 'tampered'))).toBe(false);
+    expect(existsSync(join(dir, 'short'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('bad input gets a clear message and exit 2', async () => {
+    writeFileSync(join(dir, 'text.kve'), Buffer.from(randomBytes(64).toString('base64')));
+    const b64 = await cli(['decrypt', 'text.kve']);
+    expect(b64.code).toBe(2);
+    expect(b64.stderr).toMatch(/base64/);
+    expect((await cli(['decrypt', 'missing.kve'])).code).toBe(2);
+    expect((await cli(['encrypt', 'data.bin'])).stderr).toMatch(/--key/);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['key', 'create', 'x', '--kty', 'DSA'])).code).toBe(2);
+    const json = await cli(['decrypt', 'missing.kve', '--json']);
+    expect(JSON.parse(json.stdout).error.message).toMatch(/missing\.kve/);
+  });
+
+  it('an EC key cannot encrypt: ERR_UNSUPPORTED_KEY_TYPE, exit 1, no output', async () => {
+    const r = await cli(['encrypt', '--key', 'signer', 'data.bin', '-o', 'ec.kve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ERR_UNSUPPORTED_KEY_TYPE.*can only sign/);
+    expect(existsSync(join(dir, 'ec.kve'))).toBe(false);
+  });
+});
