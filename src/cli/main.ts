@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { globalValues } from './args.js';
 import { decryptCommand, encryptCommand } from './commands/crypt.js';
+import { demoCommand } from './commands/demo.js';
 import { keyCommand } from './commands/key.js';
 import { vaultCommand } from './commands/vault.js';
 import { ExitCode, UsageError, describeError } from './errors.js';
@@ -54,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       case '--version':
         process.stdout.write(`${(createRequire(import.meta.url)('../package.json') as { version: string }).version}\n`);
         return ExitCode.OK;
+      case 'demo':
+        return await demoCommand(rest, out);
       case 'key':
         return await keyCommand(rest, openSelected, out);
       case 'encrypt':

@@ -89,7 +89,7 @@ describe('kv-envelope CLI', { timeout: 60_000 }, () => {
   it('a tampered or truncated envelope fails and leaves no output file', async () => {
     const env = readFileSync(join(dir, 'data.bin.kve'));
     const tampered = Buffer.from(env);
-    tampered[tampered.length - 2 * 1024 * 1024] ^= 1;
+    tampered[tampered.length - 2 * 1024 * 1024]! ^= 1;
     writeFileSync(join(dir, 'tampered.kve'), tampered);
     const r = await cli(['decrypt', 'tampered.kve']);
     expect(r.code).toBe(1);
@@ -122,4 +122,16 @@ describe('kv-envelope CLI', { timeout: 60_000 }, () => {
     expect(r.stderr).toMatch(/ERR_UNSUPPORTED_KEY_TYPE.*can only sign/);
     expect(existsSync(join(dir, 'ec.kve'))).toBe(false);
   });
+
+  it('demo --json reports each step and its vault calls; vault calls stay per DEK, not per record', async () => {
+    const r = await cli(['demo', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { steps: { step: string; vaultCalls?: Record<string, number>; decryptVaultCalls?: Record<string, number>; errors?: Record<string, string> }[] };
+    const step = (name: string) => report.steps.find((s) => s.step.startsWith(name))!;
+    expect(step('encrypt envelopes').vaultCalls).toEqual({ getKey: 1 });
+    expect(step('decrypt envelopes').vaultCalls).toEqual({ getKey: 1, unwrapKey: 1 });
+    expect(step('misuse').errors).toEqual({ tampered: 'ERR_DECRYPTION_FAILED', base64: 'ERR_ENVELOPE_MALFORMED' });
+    expect(step('fields').decryptVaultCalls).toEqual({ getKey: 1, unwrapKey: 1 });
+  });
 });
+
