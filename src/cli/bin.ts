@@ -1,5 +1,11 @@
 import { main } from './main.js';
 
+// A closed pipe (e.g. `| head`) is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 // process.exitCode (not process.exit) lets stdout drain before the process ends.
 main(process.argv.slice(2)).then(
   (code) => {

@@ -7,6 +7,7 @@ import { globalValues } from './args.js';
 import { decryptCommand, encryptCommand } from './commands/crypt.js';
 import { demoCommand } from './commands/demo.js';
 import { keyCommand } from './commands/key.js';
+import { rewrapCommand } from './commands/rewrap.js';
 import { vaultCommand } from './commands/vault.js';
 import { ExitCode, UsageError, describeError } from './errors.js';
 import { createOutput } from './output.js';
@@ -25,6 +26,7 @@ Commands:
                                 manage vault keys
   encrypt --key NAME FILE|-     encrypt a file (or stdin) into an envelope
   decrypt FILE|-                decrypt an envelope
+  rewrap --key NAME FILES|DIRS  re-wrap envelopes after a key rotation (resumable; --jsonl too)
   vault serve                   serve the local vault over HTTPS for other processes
 
 Global options: --json (JSON output for scripts), --vault-url URL, --home DIR, -h/--help, --version
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await encryptCommand(rest, openSelected, out);
       case 'decrypt':
         return await decryptCommand(rest, openSelected, out);
+      case 'rewrap':
+        return await rewrapCommand(rest, openSelected, out);
       case 'vault':
         return await vaultCommand(rest, out, globalValues(rest).home);
       default:

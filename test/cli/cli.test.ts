@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,46 @@ describe('kv-envelope CLI', { timeout: 60_000 }, () => {
     expect(step('decrypt envelopes').vaultCalls).toEqual({ getKey: 1, unwrapKey: 1 });
     expect(step('misuse').errors).toEqual({ tampered: 'ERR_DECRYPTION_FAILED', base64: 'ERR_ENVELOPE_MALFORMED' });
     expect(step('fields').decryptVaultCalls).toEqual({ getKey: 1, unwrapKey: 1 });
+  });
+
+  it('rewrap: files and directories move to the new key version, a bad file fails the run (exit 1), --jsonl works', async () => {
+    const sub = join(dir, 'env');
+    mkdirSync(join(sub, 'nested'), { recursive: true });
+    for (let i = 0; i < 12; i++) {
+      writeFileSync(join(dir, `p${i}.txt`), `payload ${i}`);
+      const target = join(sub, i % 2 === 0 ? '' : 'nested', `p${i}.kve`);
+      expect((await cli(['encrypt', '--key', 'kek', `p${i}.txt`, '-o', target])).code).toBe(0);
+    }
+    const before = readFileSync(join(sub, 'p0.kve'));
+    const rotated = JSON.parse((await cli(['key', 'rotate', 'kek', '--json'])).stdout) as { id: string };
+    const dry = await cli(['rewrap', '--key', 'kek', 'env', '--dry-run']);
+    expect(dry.stdout).toMatch(/would re-wrap 12/);
+    expect(readFileSync(join(sub, 'p0.kve')).equals(before)).toBe(true);
+    const run = await cli(['rewrap', '--key', 'kek', 'env', '--json']);
+    expect(run.code).toBe(0);
+    const results = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; kekIds?: string[] });
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill('rewrapped'));
+    expect(results.every((r) => r.kekIds?.[0] === rotated.id)).toBe(true);
+    // Payload bytes are unchanged: the tails (frames) are identical.
+    const after = readFileSync(join(sub, 'p0.kve'));
+    expect(after.subarray(after.length - 40).equals(before.subarray(before.length - 40))).toBe(true);
+    expect((await cli(['decrypt', join(sub, 'nested', 'p1.kve'), '-o', '-'])).stdout).toBe('payload 1');
+    const again = await cli(['rewrap', '--key', 'kek', 'env']);
+    expect(again.stdout).toMatch(/re-wrapped 0, skipped 12/);
+    writeFileSync(join(sub, 'zz-broken.kve'), 'not an envelope');
+    const bad = await cli(['rewrap', '--key', 'kek', 'env', '--checkpoint', join(dir, 'other-checkpoint.json')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/ERR_ENVELOPE_MALFORMED/);
+    rmSync(join(sub, 'zz-broken.kve'));
+    const lines = [0, 2].map((i) => JSON.stringify({ id: `row-${i}`, envelope: readFileSync(join(sub, `p${i}.kve`)).toString('base64') }));
+    await cli(['key', 'rotate', 'kek']);
+    writeFileSync(join(dir, 'in.jsonl'), `${lines.join('\n')}\n`);
+    const jl = await cli(['rewrap', '--key', 'kek', '--jsonl', 'in.jsonl', '-o', 'out.jsonl', '--checkpoint', join(dir, 'jsonl-checkpoint.json')]);
+    expect(jl.code).toBe(0);
+    const outLines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; envelope: string });
+    expect(outLines.map((l) => l.id)).toEqual(['row-0', 'row-2']);
+    writeFileSync(join(dir, 'row2.kve'), Buffer.from(outLines[1]!.envelope, 'base64'));
+    expect((await cli(['decrypt', 'row2.kve', '-o', '-'])).stdout).toBe('payload 2');
   });
 });
 
