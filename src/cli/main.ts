@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { globalValues } from './args.js';
 import { decryptCommand, encryptCommand } from './commands/crypt.js';
 import { demoCommand } from './commands/demo.js';
+import { jwtCommand } from './commands/jwt.js';
 import { keyCommand } from './commands/key.js';
 import { rewrapCommand } from './commands/rewrap.js';
 import { vaultCommand } from './commands/vault.js';
@@ -27,6 +28,8 @@ Commands:
   encrypt --key NAME FILE|-     encrypt a file (or stdin) into an envelope
   decrypt FILE|-                decrypt an envelope
   rewrap --key NAME FILES|DIRS  re-wrap envelopes after a key rotation (resumable; --jsonl too)
+  jwt sign|verify|jwks --key NAME
+                                sign JWTs with a vault key, verify them locally, print the JWKS
   vault serve                   serve the local vault over HTTPS for other processes
 
 Global options: --json (JSON output for scripts), --vault-url URL, --home DIR, -h/--help, --version
@@ -65,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
         return await encryptCommand(rest, openSelected, out);
       case 'decrypt':
         return await decryptCommand(rest, openSelected, out);
+      case 'jwt':
+        return await jwtCommand(rest, openSelected, out);
       case 'rewrap':
         return await rewrapCommand(rest, openSelected, out);
       case 'vault':

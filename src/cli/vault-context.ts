@@ -16,6 +16,8 @@ export interface VaultContext {
   /** Human description: "embedded local vault (…/vault.json)" or the URL. */
   readonly description: string;
   readonly keyClient: KeyClient;
+  readonly credential: TokenCredential;
+  readonly clientOptions: KeyClientOptions;
   /** The embedded vault, when that is what we talk to (for call counts). */
   readonly local: LocalKeyVault | undefined;
   readonly home: string;
@@ -71,6 +73,8 @@ function context(url: string, credential: TokenCredential, clientOptions: KeyCli
   return {
     url,
     description,
+    credential,
+    clientOptions,
     home,
     local,
     keyClient: new KeyClient(url, credential, clientOptions),

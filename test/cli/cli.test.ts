@@ -173,5 +173,24 @@ describe('kv-envelope CLI', { timeout: 60_000 }, () => {
     writeFileSync(join(dir, 'row2.kve'), Buffer.from(outLines[1]!.envelope, 'base64'));
     expect((await cli(['decrypt', 'row2.kve', '-o', '-'])).stdout).toBe('payload 2');
   });
+
+  it('jwt: sign with a vault EC key, verify locally, print the JWKS; wrong audience or pairing fail', async () => {
+    const t = await cli(['jwt', 'sign', '--key', 'signer', '--alg', 'ES384', '--claim', 'scope=orders:read', '--sub', 'alice', '--aud', 'orders', '--json']);
+    expect(t.code).toBe(0);
+    const { token } = JSON.parse(t.stdout) as { token: string };
+    expect(token.split('.')).toHaveLength(3);
+    const ok = await cli(['jwt', 'verify', '--key', 'signer', '--alg', 'ES384', '--aud', 'orders', token, '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, payload: { sub: 'alice', scope: 'orders:read' }, protectedHeader: { alg: 'ES384', typ: 'JWT' } });
+    const bad = await cli(['jwt', 'verify', '--key', 'signer', '--alg', 'ES384', '--aud', 'billing', token]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/ERR_JWT/);
+    const jwks = JSON.parse((await cli(['jwt', 'jwks', '--key', 'signer', '--alg', 'ES384', '--json'])).stdout) as { keys: { kty: string; crv: string; d?: string }[] };
+    expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-384' });
+    expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+    const pairing = await cli(['jwt', 'sign', '--key', 'signer', '--alg', 'RS256']);
+    expect(pairing.code).toBe(1);
+    expect(pairing.stderr).toMatch(/ERR_UNSUPPORTED_KEY_TYPE/);
+  });
 });
 
