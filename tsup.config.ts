@@ -3,7 +3,13 @@ import { defineConfig } from 'tsup';
 // One entry per subpath export (the library), plus the CLI as its own ESM bundle with a shebang.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', azure: 'src/azure/index.ts', 'local-vault': 'src/local-vault/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      azure: 'src/azure/index.ts',
+      'local-vault': 'src/local-vault/index.ts',
+      jwt: 'src/jwt/index.ts',
+      rewrap: 'src/rewrap/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

@@ -8,8 +8,7 @@ import { type CheckpointStore, resolveCheckpoint } from './checkpoint/checkpoint
 import { FileCheckpoint } from './checkpoint/file-checkpoint.js';
 import { CheckpointTracker } from './checkpoint/tracker.js';
 import { type EnvelopeItem, EnvelopeRewrapper } from './internal/envelope-item.js';
-import { orderedRun } from './internal/ordered-run.js';
-import { toAsyncIterable } from './internal/source.js';
+import { orderedRun, toAsyncIterable } from './internal/ordered-run.js';
 import { ProgressTracker } from './internal/progress.js';
 import { positiveIntOption, resolveRewrapOptions, type RewrapEnvelopesOptions } from './options.js';
 import type { EnvelopeRewrapResult } from './results.js';

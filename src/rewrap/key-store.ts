@@ -4,10 +4,9 @@
  * @module
  */
 import type { DekRecord, KeyStore } from '../store/key-store.js';
-import { orderedRun } from './internal/ordered-run.js';
+import { orderedRun, toAsyncIterable } from './internal/ordered-run.js';
 import { ProgressTracker } from './internal/progress.js';
 import { RecordRewrapper } from './internal/record-item.js';
-import { toAsyncIterable } from './internal/source.js';
 import { positiveIntOption, resolveRewrapOptions, type RewrapKeyStoreOptions } from './options.js';
 import type { KeyStoreRewrapResult } from './results.js';
 

@@ -63,6 +63,10 @@ describe('rewrapEnvelopes', () => {
     expect(from.unwraps).toBeGreaterThan(20);
     const client = new EnvelopeClient({ keks: b });
     for (const r of results) expect(str((await client.decrypt(rewrapped(r).envelope)).plaintext)).toBe(`item ${Number(r.id.slice(5))}`);
+    // A map of one entry under 16 concurrent items: entries are evicted (and wiped) while
+    // other items still wait for them; those items load their DEK again on their own.
+    const thrash = await drain(rewrapEnvelopes(interleaved, { to: [b], from: [a], maxCachedDeks: 1, concurrency: 16 }));
+    for (const r of thrash) expect(str((await client.decrypt(rewrapped(r).envelope)).plaintext)).toBe(`item ${Number(r.id.slice(5))}`);
   });
 
   it('skips items already under the targets (local KEKs: kekId == id) and re-wraps the rest', async () => {
@@ -133,8 +137,8 @@ describe('rewrapEnvelopes', () => {
     ]);
     const errors = Object.fromEntries(results.flatMap((r) => (r.status === 'failed' ? [[r.id, r.error]] : [])));
     expect(errors.random).toBeInstanceOf(EnvelopeMalformedError);
-    expect(errors.base64.message).toMatch(/base64/);
-    expect(errors.truncated.code).toBe('ERR_ENVELOPE_MALFORMED');
+    expect(errors.base64!.message).toMatch(/base64/);
+    expect(errors.truncated!.code).toBe('ERR_ENVELOPE_MALFORMED');
     expect(errors.stranger).toBeInstanceOf(NoMatchingKekError);
     expect(errors.spliced).toBeInstanceOf(DecryptionFailedError); // the key commitment caught it
     const failedUnwrap = await drain(rewrapEnvelopes(good.slice(0, 1), { to: [b], from: [impostor] }));
@@ -223,8 +227,10 @@ describe('rewrapEnvelopes: order, backpressure, end of run', () => {
   it('a malformed source item ends the run with a TypeError naming it', async () => {
     const a = aesKek();
     const items = await makeEnvelopes(a, 2, 2);
-    const run = drain(rewrapEnvelopes([items[0]!, { id: 'x', envelope: 'nope' } as never], { to: [aesKek()], from: [a] }));
+    const { source, state } = countingSource([items[0]!, { id: 'x', envelope: 'nope' } as never, items[1]!]);
+    const run = drain(rewrapEnvelopes(source, { to: [aesKek()], from: [a] }));
     await expect(run).rejects.toThrow(/source item 1 \("x"\): envelope must be a Uint8Array/);
+    expect(state.returned).toBe(true); // the source is closed
   });
 
   it('abort rejects promptly with the reason, even while an unwrap hangs, and closes the source', async () => {

@@ -3,6 +3,7 @@
  * latest version of a vault key. Each result is made durable (temp file + rename) before the
  * next is asked for, which is what the engine's checkpoint contract needs to resume safely.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -32,7 +33,7 @@ Options:
   --from NAME          a key the envelopes are under now, if not NAME (repeatable)
   --jsonl IN           read envelopes from a JSON-lines file instead of files
   -o, --output OUT     with --jsonl: where to write the re-wrapped JSON lines
-  --checkpoint FILE    progress file (default: HOME/rewrap-checkpoint.json)
+  --checkpoint FILE    progress file (default: one per key and inputs in HOME)
   --concurrency N      items in flight (default 8)
   --dry-run            report what would change, change nothing
   --verify             unwrap each new wrapped key again and check it
@@ -60,7 +61,7 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
   const from = [to, ...(values.from ?? []).map((n) => v.kek(n))];
   const progress = createProgressReporter(out.json);
   const options = {
-    to, from, checkpoint: resolve(values.checkpoint ?? join(v.home, 'rewrap-checkpoint.json')),
+    to, from, checkpoint: resolve(values.checkpoint ?? defaultCheckpoint(v.home, values.key, values.jsonl ?? files!)),
     concurrency: intOption(values.concurrency, 'concurrency'), dryRun: values['dry-run'] ?? false, verify: values.verify ?? false,
     total: files?.length, onProgress: (p: RewrapProgress) => progress.update(p),
   };
@@ -88,6 +89,12 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
     process.stdout.write(`${verb} ${dryRun ? p.done - p.skipped - p.failed : p.rewrapped}, skipped ${p.skipped} (already current), failed ${p.failed}${p.resumed > 0 ? `, ${p.resumed} done before resuming` : ''} — under ${to.id}\n`);
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** One checkpoint per job (key + inputs), so an unfinished job never blocks a different one. */
+function defaultCheckpoint(home: string, key: string, inputs: string | string[]): string {
+  const h = createHash('sha256').update(JSON.stringify([key, typeof inputs === 'string' ? resolve(inputs) : inputs])).digest('hex').slice(0, 16);
+  return join(home, `rewrap-${h}.checkpoint.json`);
 }
 
 function emit(out: Output, record: unknown): void {

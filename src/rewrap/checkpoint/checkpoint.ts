@@ -68,7 +68,21 @@ export interface CheckpointOptions {
   everyMs?: number;
 }
 
-/** A checkpoint that cannot be used: corrupt, written for other targets, or for another source order. */
+/**
+ * A checkpoint that cannot be used: corrupt, written for other targets, or for another source
+ * order. Nothing was re-wrapped by the run that rejected with it; delete the checkpoint to start
+ * over (items already re-wrapped are then skipped as already current).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for await (const r of rewrapEnvelopes(source, { to: [kek], checkpoint: path })) await store(r);
+ * } catch (err) {
+ *   if (err instanceof RewrapCheckpointError) console.error(`${err.message} (${err.code})`);
+ *   else throw err;
+ * }
+ * ```
+ */
 export class RewrapCheckpointError extends Error {
   /** Stable machine-readable code. */
   readonly code = 'ERR_REWRAP_CHECKPOINT' as const;

@@ -14,7 +14,7 @@
  * @internal
  */
 import { EnvelopeError, KekUnavailableError } from '../../errors.js';
-import { SecretKey } from '../../internal/secret.js';
+import type { SecretKey } from '../../internal/secret.js';
 import { LruTtlMap } from '../../cache/internal/lru-ttl-map.js';
 import type { WrappedKey } from '../../keys/kek.js';
 
@@ -46,7 +46,6 @@ export function asEnvelopeError(err: unknown): EnvelopeError {
 export class RewrapDekCache {
   readonly #entries: LruTtlMap<Entry>;
   readonly #inflight = new Map<string, Promise<RewrappedDek>>();
-  #doomed: SecretKey[] = [];
   #loads = 0;
   #closed = false;
 
@@ -55,8 +54,9 @@ export class RewrapDekCache {
       maxEntries,
       ttlMs: NEVER_EXPIRES,
       now: () => 0,
+      // Wiped at once: an item whose continuation finds its DEK wiped loads it again on its own.
       onRemove: (entry) => {
-        if (entry.ok) this.#doom(entry.value.dek);
+        if (entry.ok) entry.value.dek.wipe();
       },
     });
   }
@@ -67,8 +67,8 @@ export class RewrapDekCache {
   }
 
   /**
-   * The entry for `digest`: remembered, joined while in flight, or loaded now. Use the DEK
-   * synchronously after the await: an evicted entry's key is wiped on a later macrotask.
+   * The entry for `digest`: remembered, joined while in flight, or loaded now. An entry evicted
+   * meanwhile has its DEK wiped: check `dek.wiped` after the await.
    * @throws {EnvelopeError} the load's failure (remembered unless `ERR_KEK_UNAVAILABLE`).
    * @throws {unknown} an abort reason, never remembered.
    */
@@ -83,7 +83,7 @@ export class RewrapDekCache {
       .then(
         (value) => {
           this.#inflight.delete(digest);
-          if (this.#closed) this.#doom(value.dek); // finished after the run ended
+          if (this.#closed) value.dek.wipe(); // finished after the run ended
           else this.#entries.set(digest, { ok: true, value });
           return value;
         },
@@ -104,19 +104,6 @@ export class RewrapDekCache {
   clear(): void {
     this.#closed = true;
     for (const entry of this.#entries.clear()) if (entry.ok) entry.value.dek.wipe();
-    for (const key of this.#doomed) key.wipe();
-    this.#doomed = [];
     this.#inflight.clear();
-  }
-
-  /** Wipes `key` on a later macrotask, after every continuation that may still be using it. */
-  #doom(key: SecretKey): void {
-    this.#doomed.push(key);
-    if (this.#doomed.length > 1) return;
-    setImmediate(() => {
-      const doomed = this.#doomed;
-      this.#doomed = [];
-      for (const k of doomed) k.wipe();
-    }).unref();
   }
 }

@@ -17,7 +17,6 @@ import { wrappedKeyDigest } from '../../cache/digest.js';
 import { deriveMessageKeys } from '../../envelope/message.js';
 import { DecryptionFailedError, EnvelopeError, EnvelopeMalformedError, NoMatchingKekError } from '../../errors.js';
 import { type EnvelopeHeader, encodeWrappedKeys, parseComplete, parseHeader } from '../../format/envelope.js';
-import { concatBytes } from '../../internal/bytes.js';
 import { SecretKey } from '../../internal/secret.js';
 import type { WrappedKey } from '../../keys/kek.js';
 import type { EnvelopeRewrapResult } from '../results.js';
@@ -38,6 +37,8 @@ export class EnvelopeRewrapper {
   readonly #cache: RewrapDekCache;
   readonly #aead = new AesGcm();
   #targets: readonly Target[] = [];
+  /** The last wrapped key digested: envelopes come grouped by DEK, and a compare beats a hash. */
+  #last: { readonly kekId: string; readonly alg: string; readonly bytes: Buffer; readonly digest: string } | undefined;
 
   constructor(keks: RewrapKeks, dryRun: boolean, maxCachedDeks: number) {
     this.#keks = keks;
@@ -64,34 +65,50 @@ export class EnvelopeRewrapper {
     if (candidates.length === 0) return failed(id, new NoMatchingKekError(header.wrappedKeys.map((w) => w.kekId)));
     if (this.#dryRun) return { status: 'would-rewrap', id, dryRun: true, currentKekIds: header.wrappedKeys.map((w) => w.kekId) };
 
-    let lastError: EnvelopeError = new DecryptionFailedError();
+    let lastError: EnvelopeError | undefined; // made lazily: an Error's stack costs more than the whole re-wrap
     for (const wrapped of candidates) {
       let entry: RewrappedDek;
+      let owned = false;
       try {
-        entry = await this.#cache.get(wrappedKeyDigest(wrapped), () => this.#load(wrapped, header.suite.dekLength, signal), signal);
+        entry = await this.#cache.get(this.#digest(wrapped), () => this.#load(wrapped, header.suite.dekLength, signal), signal);
+        // The map wipes an evicted DEK at once. If that happened before this continuation (a
+        // map much smaller than the work in flight), load the DEK again for this item alone.
+        if (entry.dek.wiped) {
+          entry = await this.#load(wrapped, header.suite.dekLength, signal);
+          owned = true;
+        }
       } catch (err) {
         signal.throwIfAborted();
         lastError = asEnvelopeError(err);
         continue;
       }
-      // Synchronous from here on: the entry's DEK stays valid until a later macrotask.
-      const dek = entry.dek.expose();
-      if (!this.#commits(header, dek)) {
-        lastError = new DecryptionFailedError();
-        continue;
+      // Synchronous from here to the end of the iteration: the DEK cannot be wiped under us.
+      try {
+        const dek = entry.dek.expose();
+        if (!this.#commits(header, dek)) continue;
+        const out = splice(envelope, header, entry.section);
+        if (this.#keks.verify && !this.#verifyOutput(out, entry, dek)) {
+          return failed(id, new DecryptionFailedError('verification failed: the re-wrapped envelope does not open with its data key'));
+        }
+        return { status: 'rewrapped', id, envelope: out, kekIds: entry.kekIds, verified: this.#keks.verify };
+      } finally {
+        if (owned) entry.dek.wipe();
       }
-      const out = concatBytes(envelope.subarray(0, header.wrappedSectionStart), entry.section, envelope.subarray(header.wrappedSectionEnd));
-      if (this.#keks.verify && !this.#verifyOutput(out, entry, dek)) {
-        return failed(id, new DecryptionFailedError('verification failed: the re-wrapped envelope does not open with its data key'));
-      }
-      return { status: 'rewrapped', id, envelope: out, kekIds: entry.kekIds, verified: this.#keks.verify };
     }
-    return failed(id, lastError);
+    return failed(id, lastError ?? new DecryptionFailedError());
   }
 
   /** Wipes every DEK of the run. */
   finish(): void {
     this.#cache.clear();
+  }
+
+  #digest(w: WrappedKey): string {
+    const last = this.#last;
+    if (last !== undefined && last.kekId === w.kekId && last.alg === w.alg && last.bytes.equals(w.bytes)) return last.digest;
+    const digest = wrappedKeyDigest(w);
+    this.#last = { kekId: w.kekId, alg: w.alg, bytes: Buffer.from(w.bytes), digest };
+    return digest;
   }
 
   async #load(wrapped: WrappedKey, dekLength: number, signal: AbortSignal): Promise<RewrappedDek> {
@@ -125,6 +142,18 @@ export class EnvelopeRewrapper {
     const named = header.wrappedKeys.map((w) => w.kekId);
     return named.length === entry.kekIds.length && named.every((k, i) => k === entry.kekIds[i]) && this.#commits(header, dek);
   }
+}
+
+/** `envelope` with `section` in place of its wrapped-key section, in a fresh buffer of its own. */
+function splice(envelope: Uint8Array, header: EnvelopeHeader, section: Uint8Array): Uint8Array {
+  const tail = envelope.length - header.wrappedSectionEnd;
+  // Every byte is written below: skip the zero-fill; own ArrayBuffer, never Node's shared pool.
+  const b = Buffer.allocUnsafeSlow(header.wrappedSectionStart + section.length + tail);
+  const out = new Uint8Array(b.buffer, b.byteOffset, b.length);
+  out.set(envelope.subarray(0, header.wrappedSectionStart), 0);
+  out.set(section, header.wrappedSectionStart);
+  out.set(envelope.subarray(header.wrappedSectionEnd), header.wrappedSectionStart + section.length);
+  return out;
 }
 
 function failed(id: string, error: EnvelopeError): EnvelopeRewrapResult {

@@ -56,6 +56,7 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
   let reading = false;
   let exhausted = false;
   let sourceFailure: { error: unknown } | undefined;
+  let iteratorFailed = false; // the source's own next() threw: it is finished, no return() due
   let wake: (() => void) | undefined;
   let index = 0;
   const notify = (): void => {
@@ -67,7 +68,13 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
   const fill = async (it: AsyncIterator<unknown>): Promise<void> => {
     try {
       while (!exhausted && window.length < spec.concurrency && !signal.aborted) {
-        const next = await it.next();
+        let next: IteratorResult<unknown>;
+        try {
+          next = await it.next();
+        } catch (err) {
+          iteratorFailed = true;
+          throw err;
+        }
         if (next.done === true) {
           exhausted = true;
           spec.checkpoint?.assertResumed();
@@ -135,7 +142,7 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
   } finally {
     spec.signal?.removeEventListener('abort', onAbort);
     internal.abort(new Error('re-wrap run ended')); // stops in-flight work; its rejections are swallowed
-    if (iterator !== undefined && !exhausted && sourceFailure === undefined) {
+    if (iterator !== undefined && !exhausted && !iteratorFailed) {
       // Close the source (e.g. a file listing). A read still in flight would block return(): don't wait for it.
       const closing = Promise.resolve().then(() => iterator?.return?.());
       if (reading) closing.catch(noop);
@@ -150,4 +157,27 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
       spec.finish();
     }
   }
+}
+
+/**
+ * An async view of `source` (arrays and other sync iterables are accepted too).
+ * @throws {TypeError} when `source` is neither.
+ */
+export function toAsyncIterable<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterable<T> {
+  if (source !== null && typeof source === 'object') {
+    if (typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function') return source as AsyncIterable<T>;
+    if (typeof (source as Iterable<T>)[Symbol.iterator] === 'function') {
+      const sync = source as Iterable<T>;
+      return {
+        [Symbol.asyncIterator]: () => {
+          const it = sync[Symbol.iterator]();
+          return {
+            next: async () => it.next(),
+            return: async () => it.return?.() ?? { done: true, value: undefined },
+          };
+        },
+      };
+    }
+  }
+  throw new TypeError('source must be an async iterable (or an iterable) of { id, envelope }');
 }

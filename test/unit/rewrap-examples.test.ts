@@ -1,0 +1,85 @@
+/**
+ * The JSDoc examples of kv-envelope/rewrap, run: each block below is the example of one export
+ * with its free names (sources, sinks, keys) bound to test fixtures.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvelopeClient, FieldEncryptor, FileKeyStore } from '../../src/index.js';
+import {
+  FileCheckpoint, rewrapEnvelopes, rewrapKeyStore, rewrapResultToJSON, RewrapCheckpointError, type EnvelopeItem,
+} from '../../src/rewrap/index.js';
+import { aesKek } from '../helpers/keys.js';
+import { makeEnvelopes, VersionedTestKek } from '../helpers/rewrap.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kv-envelope-rewrap-examples-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+describe('kv-envelope/rewrap examples', () => {
+  it('rewrapEnvelopes, rewrapResultToJSON and the module example', async () => {
+    const kek = new VersionedTestKek();
+    const blobs = new Map((await makeEnvelopes(kek, 30, 10)).map((i) => [i.id, i.envelope]));
+    kek.rotate();
+    const listBlobs = async function* (): AsyncGenerator<EnvelopeItem> {
+      for (const [id, envelope] of [...blobs].sort(([a], [b]) => a.localeCompare(b))) yield { id, envelope };
+    };
+    const replaceBlob = async (id: string, envelope: Uint8Array) => void blobs.set(id, envelope);
+    const lines: string[] = [];
+    const log = { log: (x: unknown) => lines.push(String(x)), error: (...x: unknown[]) => lines.push(x.join(' ')) };
+
+    // --- example of rewrapEnvelopes ---
+    const results = rewrapEnvelopes(listBlobs(), { to: [kek], checkpoint: join(root, 'rewrap.checkpoint.json'), onProgress: log.log });
+    for await (const r of results) {
+      if (r.status === 'rewrapped') await replaceBlob(r.id, r.envelope); // durable before the next pull
+      else if (r.status === 'failed') log.error(r.id, r.error.code);
+    }
+    // --- example of rewrapResultToJSON / the module ---
+    for await (const result of rewrapEnvelopes(listBlobs(), { to: [kek] })) {
+      if (result.status === 'rewrapped') await replaceBlob(result.id, result.envelope);
+      log.log(JSON.stringify(rewrapResultToJSON(result)));
+    }
+    expect(lines.filter((l) => l.startsWith('{"id"'))).toHaveLength(30);
+    expect(lines.every((l) => !l.includes('"failed"'))).toBe(true);
+    const client = new EnvelopeClient({ keks: kek });
+    for (const envelope of blobs.values()) await client.decrypt(envelope);
+  });
+
+  it('rewrapKeyStore', async () => {
+    const kek = aesKek('kek/v1');
+    const store = new FileKeyStore({ directory: join(root, 'deks') });
+    await new FieldEncryptor({ keks: kek, keyStore: store }).encryptText('x', { aad: 'a' });
+    const newKek = aesKek('kek/v2');
+    const errors: string[] = [];
+    // --- example ---
+    for await (const r of rewrapKeyStore(store, { to: [newKek], from: [kek], onProgress: () => undefined })) {
+      if (r.status === 'failed') errors.push(`${r.id} ${r.error.code} ${r.error.message}`);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('FileCheckpoint and RewrapCheckpointError', async () => {
+    const kek = aesKek();
+    const source = await makeEnvelopes(kek, 5, 5);
+    const path = join(root, 'job-42.json');
+    const stored: string[] = [];
+    const store = async (r: { id: string }) => void stored.push(r.id);
+    // --- example of FileCheckpoint ---
+    const checkpoint = new FileCheckpoint(path);
+    for await (const r of rewrapEnvelopes(source, { to: [aesKek()], from: [kek], checkpoint: { store: checkpoint } })) await store(r);
+    expect((await checkpoint.load())?.complete).toBe(true);
+    // --- example of RewrapCheckpointError (a checkpoint left half-way by other targets) ---
+    await checkpoint.save({ ...(await checkpoint.load())!, complete: false, position: 1, lastId: source[0]!.id });
+    let reported = '';
+    try {
+      for await (const r of rewrapEnvelopes(source, { to: [kek], checkpoint: path })) await store(r);
+    } catch (err) {
+      if (err instanceof RewrapCheckpointError) reported = `${err.message} (${err.code})`;
+      else throw err;
+    }
+    expect(reported).toMatch(/ERR_REWRAP_CHECKPOINT/);
+  });
+});
