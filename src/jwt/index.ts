@@ -25,7 +25,8 @@
  *
  * @module
  */
-export { JwtSigner, type KeyVersionStatus } from './sign/signer.js';
+export { JwtSigner } from './sign/signer.js';
+export type { KeyVersionStatus } from './rotation/key-ring.js';
 export type { JwtSignerOptions } from './sign/options.js';
 export type { SignOptions } from './sign/claims.js';
 export { jwksHandler, type JwksHandlerOptions, type JwksSource } from './jwks/handler.js';
@@ -34,7 +35,7 @@ export { createVerifier, type JwtVerifier, type VerifiedJwt, type VerifierOption
 export { verifyJwsSignature } from './verify/signature.js';
 export type { VersionState } from './rotation/schedule.js';
 export type { JwkCurve, JwsAlgorithm } from './internal/algorithms.js';
-export type { Duration } from './internal/time.js';
+export type { Duration } from './internal/values.js';
 export {
   JwtAlgorithmNotAllowedError, JwtClaimInvalidError, JwtError, type JwtErrorCode, JwtExpiredError, JwtInvalidError,
   JwtKeyNotFoundError, JwtNotYetValidError, JwtSignatureError, JwtSigningFailedError,

@@ -4,7 +4,6 @@
  * and never switches on the string.
  *
  * @module
- * @internal
  */
 
 /** JWS algorithms Key Vault signs (EdDSA and HS* are not Key Vault operations). */

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { durationSeconds, type Duration } from '../internal/time.js';
+import { durationSeconds, type Duration } from '../internal/values.js';
 import type { JwkSet } from './jwk.js';
 
 /** Options of {@link jwksHandler}. */
@@ -68,30 +68,32 @@ export function jwksHandler(signer: JwksSource, options: JwksHandlerOptions = {}
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': '0' }).end();
       return;
     }
-    signer.jwks().then(
-      (jwks) => {
+    Promise.resolve()
+      .then(() => signer.jwks())
+      .then((jwks) => {
         const body = JSON.stringify(jwks);
         if (last?.body !== body) last = { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
-        const headers = {
-          'cache-control': `public, max-age=${maxAge}`,
-          etag: last.etag,
-          'x-content-type-options': 'nosniff',
-        };
+        const headers = { 'cache-control': `public, max-age=${maxAge}`, etag: last.etag, 'x-content-type-options': 'nosniff' };
         if (matches(req.headers['if-none-match'], last.etag)) {
           res.writeHead(304, headers).end();
           return;
         }
         res.writeHead(200, { ...headers, 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) });
         res.end(req.method === 'HEAD' ? undefined : body);
-      },
-      (err: unknown) => {
+      })
+      // Nothing may escape as an unhandled rejection (it would end the process): report, answer 503.
+      .catch((err: unknown) => {
         try {
           onError?.(err);
-        } finally {
+        } catch {
+          // the caller's reporter failed; the response below still goes out
+        }
+        try {
           if (!res.headersSent) res.writeHead(503, { 'cache-control': 'no-store', 'retry-after': '30', 'content-length': '0' });
           res.end();
+        } catch {
+          // the connection is gone
         }
-      },
-    );
+      });
   };
 }

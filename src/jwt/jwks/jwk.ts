@@ -15,7 +15,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JsonWebKey as VaultJsonWebKey } from '@azure/keyvault-keys';
 import { KekUnavailableError, UnsupportedKeyTypeError } from '../../errors.js';
 import { CURVES, type JwkCurve, type JwsAlgorithm, type KeyShape, VAULT_CURVES } from '../internal/algorithms.js';
-import { b64url } from '../internal/encoding.js';
+import { b64url } from '../internal/values.js';
 
 /** A public EC JWK as published. */
 export interface EcPublicJwk {

@@ -20,7 +20,7 @@ import { raceAbort } from '../../internal/abort.js';
 import type { VaultOperation } from '../../azure/internal/errors.js';
 import { type ParsedKeyId, versionedId, versionlessId } from '../../azure/internal/key-id.js';
 import { materialFromVault, type PublicKeyMaterial } from '../jwks/jwk.js';
-import { computeSchedule, isPublished, type Schedule, type ScheduleSettings, type VersionTimes } from './schedule.js';
+import { computeSchedule, isPublished, type Schedule, type ScheduleSettings, type VersionState, type VersionTimes } from './schedule.js';
 
 /** Runs one vault operation with deadline, retries and error mapping (callVault, bound). */
 export type VaultCall = <T>(operation: VaultOperation, kid: string, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
@@ -57,6 +57,7 @@ export class KeyRing {
   #snapshot: RingSnapshot | undefined;
   #nextRefreshAt = 0;
   #inflight: Promise<RingSnapshot> | undefined;
+  #inflightForced = false;
 
   constructor(settings: KeyRingSettings) {
     this.#s = settings;
@@ -67,7 +68,7 @@ export class KeyRing {
     const cached = this.#snapshot;
     if (cached !== undefined && this.#s.now() < this.#nextRefreshAt) return cached;
     try {
-      return await raceAbort(this.#start(), signal);
+      return await raceAbort(this.#start(false), signal);
     } catch (err) {
       signal?.throwIfAborted();
       if (cached !== undefined && (err as { code?: unknown }).code === 'ERR_KEK_UNAVAILABLE') {
@@ -78,9 +79,12 @@ export class KeyRing {
     }
   }
 
-  /** Refreshes now (joins a refresh in flight). */
+  /**
+   * Reads the vault now. Joins only another forced refresh: a periodic read in flight may have
+   * started before the rotation or the disable the caller wants to see.
+   */
   refresh(signal: AbortSignal | undefined): Promise<RingSnapshot> {
-    return raceAbort(this.#start(), signal);
+    return raceAbort(this.#start(true), signal);
   }
 
   /** Makes the next `current()` refresh (e.g. the vault said the active version is disabled). */
@@ -98,14 +102,18 @@ export class KeyRing {
     return computeSchedule(snapshot.versions, this.#s.schedule, now, this.#lastSigned);
   }
 
-  #start(): Promise<RingSnapshot> {
-    if (this.#inflight !== undefined) return this.#inflight;
+  #start(forced: boolean): Promise<RingSnapshot> {
+    if (this.#inflight !== undefined && (!forced || this.#inflightForced)) return this.#inflight;
     const p = this.#load().then((snapshot) => {
-      this.#snapshot = snapshot;
-      this.#nextRefreshAt = snapshot.fetchedAt + this.#s.refreshIntervalMs;
+      if (this.#inflight === p) {
+        // An older read that finishes later must not replace this one.
+        this.#snapshot = snapshot;
+        this.#nextRefreshAt = snapshot.fetchedAt + this.#s.refreshIntervalMs;
+      }
       return snapshot;
     });
     this.#inflight = p;
+    this.#inflightForced = forced;
     p.finally(() => {
       if (this.#inflight === p) this.#inflight = undefined;
     }).catch(() => undefined);
@@ -161,4 +169,35 @@ export class KeyRing {
     }
     return material;
   }
+}
+
+/** The lifecycle of one key version, as `versions()` reports it. */
+export interface KeyVersionStatus {
+  /** The version id; also the `kid` of tokens and JWKs. */
+  version: string;
+  /** The full versioned Key Vault key id. */
+  keyId: string;
+  state: VersionState;
+  created: Date;
+  /** When it may sign (pending → active). */
+  readyAt?: Date;
+  /** When it stopped signing (active → retired). */
+  stoppedAt?: Date;
+  /** When it leaves (or left) the JWKS. */
+  removeAt?: Date;
+}
+
+const date = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms));
+
+/** The status of every version of `snapshot` under `schedule`, oldest first. */
+export function versionStatuses(snapshot: RingSnapshot, schedule: Schedule): KeyVersionStatus[] {
+  return snapshot.versions.map((v, i) => {
+    const s = schedule.versions[i]!;
+    const status: KeyVersionStatus = { version: v.version, keyId: v.kid, state: s.state, created: new Date(v.created) };
+    for (const [key, ms] of [['readyAt', s.readyAt], ['stoppedAt', s.stoppedAt], ['removeAt', s.removeAt]] as const) {
+      const d = date(ms);
+      if (d !== undefined) status[key] = d;
+    }
+    return status;
+  });
 }

@@ -19,7 +19,6 @@
  * - disabled      = `enabled: false` in the vault: gone at once (revocation).
  *
  * @module
- * @internal
  */
 
 /** What the schedule needs to know about a version (times in ms since the epoch). */

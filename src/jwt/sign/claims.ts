@@ -12,8 +12,7 @@
  *
  * @module
  */
-import { assertPlainJson, isPlainObject } from '../internal/encoding.js';
-import { type Duration, durationSeconds, positiveDurationSeconds } from '../internal/time.js';
+import { assertPlainJson, type Duration, durationSeconds, isPlainObject, positiveDurationSeconds } from '../internal/values.js';
 
 /** Options of `JwtSigner.sign`. */
 export interface SignOptions {

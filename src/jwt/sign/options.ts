@@ -10,7 +10,7 @@ import { type KeyVaultRetryOptions, type RetryPolicy, resolveRetryPolicy } from 
 import type { TokenCredential } from '../../azure/internal/vault-clients.js';
 import { assertPositiveInt } from '../../internal/bytes.js';
 import { ALGORITHM_NAMES, type AlgorithmSpec, algorithmSpec, type JwsAlgorithm } from '../internal/algorithms.js';
-import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/time.js';
+import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/values.js';
 
 /**
  * Options of {@link JwtSigner}. Name the key one way: `vaultUrl` + `keyName`, or `keyId`.

@@ -10,51 +10,31 @@
  * - Header: `{ alg, typ: "JWT", kid }`; `kid` is the Key Vault version id (32 hex digits), the
  *   same `kid` the JWKS carries. Not the full key URL: that would publish the vault's host name.
  * - Versions and rotation: rotation/schedule.ts and docs/jwt.md.
- * - Vault calls reuse KeyVaultKek's machinery: one KeyClient pipeline, CryptographyClients per
- *   versioned kid, our bounded retry, typed errors (src/azure/internal).
+ * - Vault calls reuse KeyVaultKek's machinery (sign/vault-signer.ts): one KeyClient pipeline,
+ *   CryptographyClients per versioned kid, our bounded retry, typed errors.
  *
  * @module
  */
 import { createHash } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
-import { type CallSettings, callVault } from '../../azure/internal/call.js';
-import { invalidatesClient, isSdkValidityPrecheck } from '../../azure/internal/errors.js';
-import { type ParsedKeyId, versionedId, versionlessId } from '../../azure/internal/key-id.js';
-import { VaultClients } from '../../azure/internal/vault-clients.js';
+import { invalidatesClient } from '../../azure/internal/errors.js';
+import { versionedId, versionlessId } from '../../azure/internal/key-id.js';
 import { EnvelopeError, KekUnavailableError, KeyDisabledError, UnsupportedKeyTypeError } from '../../errors.js';
 import { JwtSigningFailedError } from '../errors.js';
 import { type JwsAlgorithm, keyMismatch, signatureBytes } from '../internal/algorithms.js';
-import { b64url } from '../internal/encoding.js';
-import { unixSeconds } from '../internal/time.js';
+import { b64url, unixSeconds } from '../internal/values.js';
 import { type JwkSet, publicJwk } from '../jwks/jwk.js';
-import { KeyRing, type RingSnapshot, type RingVersion } from '../rotation/key-ring.js';
-import { isPublished, type VersionState } from '../rotation/schedule.js';
-import { DEFAULT_MAX_TOKEN_LENGTH } from '../verify/compact.js';
+import { type KeyVersionStatus, KeyRing, type RingSnapshot, type RingVersion, versionStatuses } from '../rotation/key-ring.js';
+import { isPublished } from '../rotation/schedule.js';
+import { DEFAULT_MAX_TOKEN_LENGTH } from '../verify/token.js';
 import { verifyJwsSignature } from '../verify/signature.js';
 import { buildPayload, extraHeader, type SignOptions } from './claims.js';
 import { type JwtSignerOptions, type ResolvedSignerOptions, resolveSignerOptions } from './options.js';
-
-/** The lifecycle of one key version, as `versions()` reports it. */
-export interface KeyVersionStatus {
-  /** The version id; also the `kid` of tokens and JWKs. */
-  version: string;
-  /** The full versioned Key Vault key id. */
-  keyId: string;
-  state: VersionState;
-  created: Date;
-  /** When it may sign (pending → active). */
-  readyAt?: Date;
-  /** When it stopped signing (active → retired). */
-  stoppedAt?: Date;
-  /** When it leaves (or left) the JWKS. */
-  removeAt?: Date;
-}
+import { VaultSigner } from './vault-signer.js';
 
 const clocks = new WeakMap<JwtSigner, () => number>();
 /** The clock of `signer` (for verifiers built from it). @internal */
 export const signerClock = (signer: JwtSigner): (() => number) => clocks.get(signer) ?? Date.now;
-
-const date = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms));
 
 /**
  * Signs JWTs with a Key Vault EC or RSA key and publishes its JWKS.
@@ -74,9 +54,8 @@ export class JwtSigner {
   /** The JWS algorithm of every token. */
   readonly algorithm: JwsAlgorithm;
   readonly #o: ResolvedSignerOptions;
-  readonly #clients: VaultClients;
+  readonly #vault: VaultSigner;
   readonly #ring: KeyRing;
-  readonly #settings: CallSettings;
 
   /** @throws {TypeError | RangeError} on invalid options, naming the option. No vault call is made. */
   constructor(options: JwtSignerOptions) {
@@ -84,13 +63,12 @@ export class JwtSigner {
     const key = this.#o.key;
     this.keyId = key.version === undefined ? versionlessId(key) : versionedId(key);
     this.algorithm = this.#o.algorithm.alg;
-    this.#settings = { retry: this.#o.retry, timeoutMs: this.#o.timeoutMs };
-    this.#clients = new VaultClients(this.#o.credential, this.#o.clientOptions, 8);
+    this.#vault = new VaultSigner(this.#o.credential, this.#o.clientOptions, { retry: this.#o.retry, timeoutMs: this.#o.timeoutMs });
     const pinned = key.version !== undefined;
     this.#ring = new KeyRing({
       key,
-      keyClient: this.#clients.keyClient(key.origin),
-      call: (op, kid, signal, fn) => callVault(op, kid, this.#settings, signal, fn),
+      keyClient: this.#vault.keyClient(key.origin),
+      call: this.#vault.call,
       // A pinned version was chosen by the operator: no lead time.
       schedule: { leadMs: pinned ? 0 : this.#o.publishLeadMs, tailMs: this.#o.maxTokenLifetimeSeconds * 1000 + this.#o.clockSkewMs },
       refreshIntervalMs: this.#o.refreshIntervalMs,
@@ -122,15 +100,15 @@ export class JwtSigner {
     const nowMs = this.#o.now();
     const payload = b64url(JSON.stringify(buildPayload(claims, options, unixSeconds(nowMs), this.#o.maxTokenLifetimeSeconds)));
     const extra = extraHeader(options.header);
+    const tooLong = () => new RangeError(`the token would be longer than ${DEFAULT_MAX_TOKEN_LENGTH} characters (verifiers refuse it): make the claims smaller`);
+    if (payload.length >= DEFAULT_MAX_TOKEN_LENGTH) throw tooLong(); // before any vault call
     let failed: string | undefined;
     for (;;) {
       const active = await this.#activeVersion(signal, nowMs);
       const material = active.material!;
       const input = `${b64url(JSON.stringify({ alg: this.algorithm, typ: 'JWT', kid: active.version, ...extra }))}.${payload}`;
       const length = signatureBytes(this.#o.algorithm, material.shape);
-      if (input.length + 1 + Math.ceil((length * 4) / 3) > DEFAULT_MAX_TOKEN_LENGTH) {
-        throw new RangeError(`the token would be longer than ${DEFAULT_MAX_TOKEN_LENGTH} characters (verifiers refuse it): make the claims smaller`);
-      }
+      if (input.length + 1 + Math.ceil((length * 4) / 3) > DEFAULT_MAX_TOKEN_LENGTH) throw tooLong();
       const digest = createHash(this.#o.algorithm.hash).update(input).digest();
       let signature: Uint8Array;
       try {
@@ -204,16 +182,7 @@ export class JwtSigner {
    */
   async versions(options?: { signal?: AbortSignal }): Promise<KeyVersionStatus[]> {
     const snapshot = await this.#ring.current(options?.signal);
-    const schedule = this.#ring.schedule(snapshot, this.#o.now());
-    return snapshot.versions.map((v, i) => {
-      const s = schedule.versions[i]!;
-      const status: KeyVersionStatus = { version: v.version, keyId: v.kid, state: s.state, created: new Date(v.created) };
-      for (const [k, ms] of [['readyAt', s.readyAt], ['stoppedAt', s.stoppedAt], ['removeAt', s.removeAt]] as const) {
-        const d = date(ms);
-        if (d !== undefined) status[k] = d;
-      }
-      return status;
-    });
+    return versionStatuses(snapshot, this.#ring.schedule(snapshot, this.#o.now()));
   }
 
   async #activeVersion(signal: AbortSignal | undefined, nowMs: number): Promise<RingVersion> {
@@ -241,24 +210,10 @@ export class JwtSigner {
   }
 
   async #remoteSign(active: RingVersion, digest: Buffer, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const id: ParsedKeyId = { origin: this.#o.key.origin, name: this.#o.key.name, version: active.version };
-    const alg = this.algorithm;
     try {
-      const result = await callVault('sign', active.kid, this.#settings, signal, (s) =>
-        this.#clients.run(id, s, (c) =>
-          c.sign(alg, digest, { abortSignal: s }).catch((err: unknown) => {
-            // The SDK checks nbf/exp with the real clock; Key Vault enforces them itself.
-            if (!isSdkValidityPrecheck(err)) throw err;
-            return this.#clients.remoteOnly(id).sign(alg, digest, { abortSignal: s });
-          }),
-        ),
-      );
-      return result.result;
+      return await this.#vault.sign({ ...this.#o.key, version: active.version }, this.algorithm, digest, signal);
     } catch (err) {
-      if (err instanceof EnvelopeError && invalidatesClient(err)) {
-        this.#clients.evict(active.kid);
-        this.#ring.invalidate();
-      }
+      if (err instanceof EnvelopeError && invalidatesClient(err)) this.#ring.invalidate();
       throw err;
     }
   }

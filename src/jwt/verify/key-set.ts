@@ -13,7 +13,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { algorithmSpec, type AlgorithmSpec, CURVES, type JwkCurve, keyMismatch, type KeyShape } from '../internal/algorithms.js';
-import { decodeB64url, isPlainObject } from '../internal/encoding.js';
+import { decodeB64url, isPlainObject } from '../internal/values.js';
 
 /** One verification key. */
 export interface VerificationKey {

@@ -9,10 +9,9 @@
  */
 import { JwtAlgorithmNotAllowedError, JwtKeyNotFoundError, JwtSignatureError } from '../errors.js';
 import { ALGORITHM_NAMES, algorithmSpec, type JwsAlgorithm, keyMismatch } from '../internal/algorithms.js';
-import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/time.js';
-import { JwtSigner, signerClock } from '../sign/signer.js';
-import { checkClaims, type ClaimRules } from './claims.js';
-import { decodePayload, DEFAULT_MAX_TOKEN_LENGTH, parseToken } from './compact.js';
+import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/values.js';
+import { type JwtSigner, signerClock } from '../sign/signer.js';
+import { checkClaims, type ClaimRules, decodePayload, DEFAULT_MAX_TOKEN_LENGTH, parseToken } from './token.js';
 import { KeySet } from './key-set.js';
 import { verifyJwsSignature } from './signature.js';
 
@@ -81,7 +80,11 @@ function stringList(value: unknown, name: string): readonly string[] | undefined
 export function createVerifier(options: VerifierOptions): JwtVerifier {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   if ((options.jwks === undefined) === (options.signer === undefined)) throw new TypeError('options needs exactly one of jwks and signer');
-  if (options.signer !== undefined && !(options.signer instanceof JwtSigner)) throw new TypeError('options.signer must be a JwtSigner');
+  // Duck-typed: an ESM and a CJS copy of this package have distinct JwtSigner classes.
+  const candidate = options.signer as { jwks?: unknown; refresh?: unknown } | undefined;
+  if (candidate !== undefined && (typeof candidate?.jwks !== 'function' || typeof candidate.refresh !== 'function')) {
+    throw new TypeError('options.signer must be a JwtSigner');
+  }
   if (!Array.isArray(options.algorithms) || options.algorithms.length === 0) {
     throw new TypeError(`options.algorithms must be a non-empty array of ${ALGORITHM_NAMES.join(', ')}`);
   }

@@ -1,6 +1,9 @@
 /**
- * Parsing of an untrusted compact JWS (RFC 7515 §7.1) and the protected-header checks that come
- * before any key is looked up. Every failure is a typed {@link JwtError}; nothing else is thrown.
+ * The checks of an untrusted token that need no key: parsing of the compact JWS (RFC 7515
+ * §7.1) and its protected header, before any key is looked up; and, once the signature has
+ * verified, the payload and its claims (RFC 7519 §4.1): `exp` (required), `nbf`, `iat` against
+ * the clock with `clockTolerance`, then `iss` and `aud`. Every failure is a typed
+ * {@link JwtError}; nothing else is thrown.
  *
  * The payload is only decoded after the signature verified (see verifier.ts): untrusted bytes
  * are parsed as little as possible.
@@ -8,9 +11,11 @@
  * @module
  * @internal
  */
-import { JwtAlgorithmNotAllowedError, JwtInvalidError } from '../errors.js';
+import {
+  JwtAlgorithmNotAllowedError, JwtClaimInvalidError, JwtExpiredError, JwtInvalidError, JwtNotYetValidError,
+} from '../errors.js';
 import { type AlgorithmSpec, algorithmSpec, type JwsAlgorithm } from '../internal/algorithms.js';
-import { decodeB64url, decodeJsonObject } from '../internal/encoding.js';
+import { decodeB64url, decodeJsonObject } from '../internal/values.js';
 
 /** Default bound on a token's length (characters). Larger tokens are refused before parsing. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024;
@@ -80,4 +85,53 @@ export function decodePayload(segment: string): Record<string, unknown> {
   const payload = decodeJsonObject(segment);
   if (payload === undefined) throw new JwtInvalidError('the payload is not a JSON object');
   return payload;
+}
+
+/** What the claims are checked against. */
+export interface ClaimRules {
+  readonly issuers: readonly string[] | undefined;
+  readonly audiences: readonly string[] | undefined;
+  readonly toleranceSeconds: number;
+}
+
+function numericDate(payload: Record<string, unknown>, claim: 'exp' | 'nbf' | 'iat'): number | undefined {
+  if (!Object.hasOwn(payload, claim)) return undefined;
+  const value = payload[claim];
+  // RFC 7519 §2: a NumericDate is a JSON number (fractions allowed); anything else is malformed.
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JwtInvalidError(`the "${claim}" claim must be a number`);
+  return value;
+}
+
+/**
+ * Checks `payload` at `nowMs`.
+ * @throws {JwtInvalidError} for a date claim that is not a number, or `iss`/`aud` of the wrong type.
+ * @throws {JwtExpiredError} when now ≥ exp + tolerance.
+ * @throws {JwtNotYetValidError} when nbf or iat > now + tolerance.
+ * @throws {JwtClaimInvalidError} when `exp` is missing or `iss`/`aud` do not match.
+ */
+export function checkClaims(payload: Record<string, unknown>, rules: ClaimRules, nowMs: number): void {
+  const now = nowMs / 1000;
+  const tolerance = rules.toleranceSeconds;
+  const exp = numericDate(payload, 'exp');
+  const nbf = numericDate(payload, 'nbf');
+  const iat = numericDate(payload, 'iat');
+  if (exp === undefined) throw new JwtClaimInvalidError('the token has no "exp" claim');
+  if (now - tolerance >= exp) throw new JwtExpiredError(`the token expired at ${exp}`);
+  if (nbf !== undefined && nbf > now + tolerance) throw new JwtNotYetValidError(`the token is not valid before ${nbf}`);
+  if (iat !== undefined && iat > now + tolerance) throw new JwtNotYetValidError(`the token was issued in the future (${iat})`);
+  if (rules.issuers !== undefined) {
+    const iss = payload.iss;
+    if (Object.hasOwn(payload, 'iss') && typeof iss !== 'string') throw new JwtInvalidError('the "iss" claim must be a string');
+    if (typeof iss !== 'string' || !rules.issuers.includes(iss)) throw new JwtClaimInvalidError('unexpected "iss" claim value');
+  }
+  if (rules.audiences !== undefined) {
+    const aud = payload.aud;
+    const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
+    if (Object.hasOwn(payload, 'aud') && (list === undefined || list.some((a) => typeof a !== 'string'))) {
+      throw new JwtInvalidError('the "aud" claim must be a string or an array of strings');
+    }
+    if (list === undefined || !list.some((a) => rules.audiences!.includes(a as string))) {
+      throw new JwtClaimInvalidError('unexpected "aud" claim value');
+    }
+  }
 }

@@ -1,0 +1,140 @@
+// kv-envelope JWT benchmark: the BUILT package (../dist/jwt.js, ../dist/local-vault.js).
+//
+//   npm run build && node bench/jwt.mjs            (build first: dist/ must have the jwt entry)
+//   node bench/jwt.mjs --quick                     (smoke run: seconds, numbers meaningless)
+//
+// 1. sign: JwtSigner.sign() against the local vault IN-PROCESS (the real @azure/keyvault-keys
+//    pipeline, no network) for ES256 (P-256), RS256 and PS256 (RSA-2048). Key Vault's own
+//    per-vault limit is printed next to each: a real vault allows 4,000 sign operations per
+//    10 s for software RSA-2048 and EC keys (HSM: half), and a warm call takes ~90 ms, so in
+//    production the budget, not this CPU, bounds signing.
+// 2. verify: our verifier (node:crypto, keys imported once) side by side with jose's
+//    jwtVerify of the SAME token, against createLocalJWKSet of the same JWKS (and against a
+//    pre-imported CryptoKey), for ES256, RS256, PS256.
+//
+// Before anything is timed, every contestant must accept the token and reject a tampered copy.
+// Results: tables on stdout (and JSON with --json=path).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as jose from 'jose';
+import {
+  assertRejects, consume, CONTENDED_CORES, environment, fmtCores, fmtOps, fmtRatio, fmtTime, markdownTable, parseArgs, printEnvironment,
+  runCase, textTable,
+} from './lib.mjs';
+
+const settings = parseArgs(process.argv.slice(2), { time: 1500, rounds: 3, warmupTime: 250, iterations: 10, batchTargetMs: 2, json: undefined });
+
+const dist = (name) => new URL(`../dist/${name}.js`, import.meta.url);
+for (const name of ['jwt', 'local-vault']) {
+  if (!existsSync(dist(name))) {
+    console.error(`bench: ${fileURLToPath(dist(name))} not found. Run \`npm run build\` in the repository root first (with the jwt entry in tsup.config.ts).`);
+    process.exit(2);
+  }
+}
+const { JwtSigner, createVerifier } = await import(dist('jwt').href);
+const { LocalKeyVault } = await import(dist('local-vault').href);
+// The Azure SDK is a (dev) dependency of the root package, resolved from there like dist/ resolves it.
+const { KeyClient } = createRequire(fileURLToPath(dist('jwt')))('@azure/keyvault-keys');
+
+/** Key Vault sign limits per vault per 10 s (service-limits; reference jwt.md §5). */
+const BUDGET = [
+  { key: 'RSA-2048', software: 4000, hsm: 2000 },
+  { key: 'RSA-3072', software: 1000, hsm: 500 },
+  { key: 'RSA-4096', software: 500, hsm: 250 },
+  { key: 'EC (P-256/384/521/256K)', software: 4000, hsm: 2000 },
+];
+const CASES = [
+  { alg: 'ES256', key: 'EC (P-256/384/521/256K)', label: 'EC P-256', create: (c, n) => c.createEcKey(n, { curve: 'P-256' }) },
+  { alg: 'RS256', key: 'RSA-2048', label: 'RSA-2048', create: (c, n) => c.createRsaKey(n, { keySize: 2048 }) },
+  { alg: 'PS256', key: 'RSA-2048', label: 'RSA-2048', create: (c, n) => c.createRsaKey(n, { keySize: 2048 }) },
+];
+const CLAIMS = { scope: 'orders:read orders:write', tenant: 'contoso', roles: ['reader', 'writer'] };
+const SIGN_OPTIONS = { issuer: 'https://issuer.example', audience: 'orders', subject: 'user-42', expiresIn: '15m' };
+
+const env = await environment();
+env.versions.jose = JSON.parse(readFileSync(new URL('./node_modules/jose/package.json', import.meta.url), 'utf8')).version;
+const started = performance.now();
+console.log('# kv-envelope JWT benchmark\n');
+printEnvironment(env, settings);
+if (settings.quick) console.log('\n*** --quick: smoke run, the numbers below are NOT meaningful ***');
+
+const vault = await LocalKeyVault.start({ transport: 'in-process' });
+const keyClient = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+const results = { environment: env, settings, sign: [], verify: [] };
+
+// ---------- agreement, then sign ----------
+const prepared = [];
+for (const c of CASES) {
+  const name = `bench-${c.alg.toLowerCase()}`;
+  await c.create(keyClient, name);
+  const signer = new JwtSigner({ vaultUrl: vault.url, keyName: name, credential: vault.credential(), clientOptions: vault.clientOptions, algorithm: c.alg });
+  const token = await signer.sign(CLAIMS, SIGN_OPTIONS);
+  const jwks = await signer.jwks();
+  const ours = createVerifier({ jwks, algorithms: [c.alg], issuer: SIGN_OPTIONS.issuer, audience: SIGN_OPTIONS.audience });
+  const localSet = jose.createLocalJWKSet(jwks);
+  const cryptoKey = await jose.importJWK(jwks.keys[0], c.alg);
+  const joseOptions = { algorithms: [c.alg], issuer: SIGN_OPTIONS.issuer, audience: SIGN_OPTIONS.audience };
+  const contestants = [
+    { name: 'kv-envelope verify', op: () => ours.verify(token), async: true },
+    { name: 'jose jwtVerify (local JWKS)', op: () => jose.jwtVerify(token, localSet, joseOptions), async: true },
+    { name: 'jose jwtVerify (CryptoKey)', op: () => jose.jwtVerify(token, cryptoKey, joseOptions), async: true },
+  ];
+  // Agreement: same claims out of every contestant; a token with a changed payload is refused by all.
+  const [h, p, s] = token.split('.');
+  const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url')), scope: 'admin' })).toString('base64url')}.${s}`;
+  for (const k of contestants) {
+    const { payload } = await k.op();
+    if (payload.scope !== CLAIMS.scope || payload.sub !== 'user-42') throw new Error(`agreement: ${k.name} returned other claims`);
+    await assertRejects(() => (k.name.startsWith('kv') ? ours.verify(tampered) : jose.jwtVerify(tampered, localSet, joseOptions)), `${k.name} ${c.alg}`);
+  }
+  prepared.push({ ...c, signer, contestants });
+}
+console.log('\nagreement: every verifier accepts the signed tokens (same claims) and refuses tampered copies\n');
+
+console.log('## sign: JwtSigner.sign() against the local vault, in-process (one caller, sequential)\n');
+const signRows = [];
+for (const c of prepared) {
+  vault.stats.reset();
+  const { rows, otherCores } = await runCase(settings, `sign ${c.alg}`, [{ name: `sign ${c.alg}`, op: () => c.signer.sign(CLAIMS, SIGN_OPTIONS), async: true }]);
+  const r = rows[0];
+  const calls = vault.stats.byOperation;
+  if (Object.keys(calls).some((op) => op !== 'sign')) throw new Error(`budget: sign ${c.alg} made other vault calls: ${JSON.stringify(calls)}`);
+  const budget = BUDGET.find((b) => b.key === c.key);
+  results.sign.push({ alg: c.alg, key: c.label, ...r, vaultSignCalls: calls.sign, budgetPer10s: budget, otherCores });
+  signRows.push([
+    c.alg, c.label, fmtOps(r.opsPerSec), fmtTime(r.p50Ms), `${budget.software.toLocaleString('en')} / ${budget.hsm.toLocaleString('en')}`,
+    `${fmtOps(budget.software / 10)} / ${fmtOps(budget.hsm / 10)}`, fmtCores(otherCores),
+  ]);
+}
+const signHeader = ['alg', 'key', 'local ops/s', 'p50', 'Key Vault budget per 10 s (software / HSM)', '= ops/s', 'other CPU'];
+console.log(textTable(signHeader, signRows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']));
+console.log('\nKey Vault sign budget per vault per 10 s, all key types (software / HSM):');
+console.log(textTable(['key', 'software', 'HSM'], BUDGET.map((b) => [b.key, b.software.toLocaleString('en'), b.hsm.toLocaleString('en')]), ['l', 'r', 'r']));
+console.log('Each token costs exactly one vault sign call (asserted from the vault\'s counters above).');
+
+console.log('\n## verify: the same token, our verifier vs jose jwtVerify (ratios relative to kv-envelope)\n');
+const verifyRows = [];
+for (const c of prepared) {
+  const { rows, otherCores } = await runCase(settings, `verify ${c.alg}`, c.contestants);
+  const base = rows[0].opsPerSec;
+  for (const r of rows) {
+    results.verify.push({ alg: c.alg, ...r, otherCores });
+    verifyRows.push([c.alg, r.name, fmtOps(r.opsPerSec), fmtTime(r.p50Ms), fmtRatio(r.opsPerSec / base), `±${r.spreadPct.toFixed(1)}%`]);
+  }
+  if (otherCores > CONTENDED_CORES) console.log(`(verify ${c.alg}: other processes used ${fmtCores(otherCores)} — noisy)`);
+}
+const verifyHeader = ['alg', 'verifier', 'ops/s', 'p50', 'vs ours', 'round spread'];
+console.log(textTable(verifyHeader, verifyRows, ['l', 'l', 'r', 'r', 'r', 'r']));
+console.log('\nMarkdown:\n');
+console.log(markdownTable(signHeader.slice(0, 6), signRows.map((r) => r.slice(0, 6)), ['l', 'l', 'r', 'r', 'r', 'r']));
+console.log();
+console.log(markdownTable(verifyHeader.slice(0, 5), verifyRows.map((r) => r.slice(0, 5)), ['l', 'l', 'r', 'r', 'r']));
+
+await vault.close();
+consume();
+console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+if (settings.json) {
+  writeFileSync(settings.json, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results written to ${settings.json}`);
+}
