@@ -9,7 +9,7 @@
  * - {@link jwksHandler}: serves `signer.jwks()` with Cache-Control and a strong ETag.
  * - {@link createVerifier}: verifies with node:crypto (no vault call per token), ES256K included.
  *
- * Rotation timeline and settings: docs/jwt.md.
+ * Rotation timeline and settings: docs/operations.md (JWT signing).
  *
  * @example
  * ```ts

@@ -31,7 +31,7 @@ export interface JwtSignerOptions {
   credential: TokenCredential;
   /** Passed to the `KeyClient`; `retryOptions.maxRetries` is forced to 0 (we retry). */
   clientOptions?: KeyClientOptions;
-  /** The JWS algorithm (default `'ES256'`). It must fit the key: see docs/jwt.md. */
+  /** The JWS algorithm (default `'ES256'`). It must fit the key: see docs/operations.md (JWT signing). */
   algorithm?: JwsAlgorithm;
   /** How long a new version is published before it signs (default `"1h"`). */
   publishLeadTime?: Duration;

@@ -9,7 +9,7 @@
  *   and it must verify under the published public key) before the token is released.
  * - Header: `{ alg, typ: "JWT", kid }`; `kid` is the Key Vault version id (32 hex digits), the
  *   same `kid` the JWKS carries. Not the full key URL: that would publish the vault's host name.
- * - Versions and rotation: rotation/schedule.ts and docs/jwt.md.
+ * - Versions and rotation: rotation/schedule.ts and docs/operations.md (JWT signing).
  * - Vault calls reuse KeyVaultKek's machinery (sign/vault-signer.ts): one KeyClient pipeline,
  *   CryptographyClients per versioned kid, our bounded retry, typed errors.
  *
