@@ -192,5 +192,31 @@ describe('kv-envelope CLI', { timeout: 60_000 }, () => {
     expect(pairing.code).toBe(1);
     expect(pairing.stderr).toMatch(/ERR_UNSUPPORTED_KEY_TYPE/);
   });
+
+  it('vault serve: HTTPS on 127.0.0.1 with a CA file and a token the real KeyClient can use; stops on SIGINT', async () => {
+    const { spawn } = await import('node:child_process');
+    const { KeyClient } = await import('@azure/keyvault-keys');
+    const child = spawn(process.execPath, [CLI, 'vault', 'serve', '--json'], { cwd: dir, env: { ...process.env, KV_ENVELOPE_HOME: '' } });
+    const first = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+      });
+      child.on('exit', (code) => reject(new Error(`vault serve exited ${code}`)));
+    });
+    const info = JSON.parse(first) as { url: string; caFile: string; tokenFile: string };
+    expect(info.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const token = readFileSync(info.tokenFile, 'utf8');
+    const client = new KeyClient(info.url, { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 600_000 }) }, {
+      tlsOptions: { ca: readFileSync(info.caFile, 'utf8') }, disableChallengeResourceVerification: true,
+    });
+    const names: string[] = [];
+    for await (const p of client.listPropertiesOfKeys()) names.push(p.name);
+    expect(names).toContain('kek');
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exit).toBe(0);
+  });
 });
 
