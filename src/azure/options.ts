@@ -7,7 +7,8 @@ import type { KeyClientOptions, KeyVaultKey } from '@azure/keyvault-keys';
 import { assertPositiveInt } from '../internal/bytes.js';
 import { assertWrappingKeyType, type OctWrapAlgorithm } from './internal/algorithms.js';
 import { withErrorBodyPolicy } from './internal/error-body-policy.js';
-import { AllowList, type ParsedKeyId, parseKeyId, parseVaultUrl } from './internal/key-id.js';
+import { AllowList, type ParsedKeyId, parseKeyId } from './internal/key-id.js';
+import { assertCredentialOptions, resolveKeyLocator } from './internal/key-options.js';
 import { type KeyVaultRetryOptions, type RetryPolicy, resolveRetryPolicy } from './internal/retry.js';
 import type { TokenCredential } from './internal/vault-clients.js';
 
@@ -77,17 +78,7 @@ function resolveKey(o: KeyVaultKekOptions): ParsedKeyId {
     if (id === undefined) throw new RangeError(`options.key.id is not a Key Vault key id: ${o.key.id}`);
     return { origin: id.origin, name: id.name };
   }
-  if (o.keyId !== undefined) {
-    if (typeof o.keyId !== 'string') throw new TypeError('options.keyId must be a string');
-    const id = parseKeyId(o.keyId);
-    if (id === undefined) throw new RangeError(`options.keyId must be https://host/keys/name[/version], got ${JSON.stringify(o.keyId)}`);
-    return id;
-  }
-  const origin = parseVaultUrl(o.vaultUrl, 'options.vaultUrl');
-  if (typeof o.keyName !== 'string') throw new TypeError('options.keyName must be a string');
-  const id = parseKeyId(`${origin}/keys/${o.keyName}`);
-  if (id === undefined || id.version !== undefined) throw new RangeError('options.keyName must be 1-127 letters, digits or dashes');
-  return id;
+  return resolveKeyLocator(o);
 }
 
 /**
@@ -98,13 +89,7 @@ function resolveKey(o: KeyVaultKekOptions): ParsedKeyId {
 export function resolveKekOptions(o: KeyVaultKekOptions): ResolvedKekOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   const key = resolveKey(o);
-  const credential = o.credential as { getToken?: unknown } | undefined;
-  if (credential === null || typeof credential !== 'object' || typeof credential.getToken !== 'function') {
-    throw new TypeError('options.credential must be a TokenCredential (an object with getToken)');
-  }
-  if (o.clientOptions !== undefined && (o.clientOptions === null || typeof o.clientOptions !== 'object')) {
-    throw new TypeError('options.clientOptions must be an object');
-  }
+  assertCredentialOptions(o);
   const allowList = new AllowList(o.allowedKeys ?? [], 'options.allowedKeys');
   allowList.addKey(key);
   const refreshIntervalMs = o.refreshInterval ?? 5 * 60_000;

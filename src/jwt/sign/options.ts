@@ -5,7 +5,8 @@
  */
 import type { KeyClientOptions } from '@azure/keyvault-keys';
 import { withErrorBodyPolicy } from '../../azure/internal/error-body-policy.js';
-import { type ParsedKeyId, parseKeyId, parseVaultUrl } from '../../azure/internal/key-id.js';
+import type { ParsedKeyId } from '../../azure/internal/key-id.js';
+import { assertCredentialOptions, resolveKeyLocator } from '../../azure/internal/key-options.js';
 import { type KeyVaultRetryOptions, type RetryPolicy, resolveRetryPolicy } from '../../azure/internal/retry.js';
 import type { TokenCredential } from '../../azure/internal/vault-clients.js';
 import { assertPositiveInt } from '../../internal/bytes.js';
@@ -67,17 +68,7 @@ export interface ResolvedSignerOptions {
 function resolveKey(o: JwtSignerOptions): ParsedKeyId {
   const ways = [o.keyId !== undefined, o.vaultUrl !== undefined || o.keyName !== undefined].filter(Boolean).length;
   if (ways !== 1) throw new TypeError('options must name the key exactly one way: vaultUrl + keyName, or keyId');
-  if (o.keyId !== undefined) {
-    if (typeof o.keyId !== 'string') throw new TypeError('options.keyId must be a string');
-    const id = parseKeyId(o.keyId);
-    if (id === undefined) throw new RangeError(`options.keyId must be https://host/keys/name[/version], got ${JSON.stringify(o.keyId)}`);
-    return id;
-  }
-  const origin = parseVaultUrl(o.vaultUrl, 'options.vaultUrl');
-  if (typeof o.keyName !== 'string') throw new TypeError('options.keyName must be a string');
-  const id = parseKeyId(`${origin}/keys/${o.keyName}`);
-  if (id === undefined || id.version !== undefined) throw new RangeError('options.keyName must be 1-127 letters, digits or dashes');
-  return id;
+  return resolveKeyLocator(o);
 }
 
 /**
@@ -87,13 +78,7 @@ function resolveKey(o: JwtSignerOptions): ParsedKeyId {
 export function resolveSignerOptions(o: JwtSignerOptions): ResolvedSignerOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   const key = resolveKey(o);
-  const credential = o.credential as { getToken?: unknown } | undefined;
-  if (credential === null || typeof credential !== 'object' || typeof credential.getToken !== 'function') {
-    throw new TypeError('options.credential must be a TokenCredential (an object with getToken)');
-  }
-  if (o.clientOptions !== undefined && (o.clientOptions === null || typeof o.clientOptions !== 'object')) {
-    throw new TypeError('options.clientOptions must be an object');
-  }
+  assertCredentialOptions(o);
   const algorithm = algorithmSpec(o.algorithm ?? 'ES256');
   if (algorithm === undefined) {
     throw new RangeError(`options.algorithm must be one of ${ALGORITHM_NAMES.join(', ')}, got ${JSON.stringify(o.algorithm)}`);
