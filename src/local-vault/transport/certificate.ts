@@ -55,7 +55,9 @@ export async function createSelfSignedCertificate(hosts: readonly string[], now 
   ]);
   const algorithm = new x509.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // DER INTEGER: positive (top bit clear) and minimal (no leading zero byte). A first byte of 0x00
+  // followed by one < 0x80 made OpenSSL refuse ~1 in 256 certificates ("illegal padding").
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const extension = (extnID: string, critical: boolean, value: object): InstanceType<typeof x509.Extension> =>
     new x509.Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
   const altNames = hosts.map((h) => new x509.GeneralName(isIP(h) ? { iPAddress: h } : { dNSName: h }));
