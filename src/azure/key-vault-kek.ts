@@ -26,7 +26,7 @@ import type { KekOperationOptions, KeyEncryptionKey, WrappedKey } from '../keys/
 import { UNWRAP_ALGORITHMS } from './internal/algorithms.js';
 import { type CallSettings, callVault } from './internal/call.js';
 import { invalidatesClient, isSdkValidityPrecheck, type VaultOperation } from './internal/errors.js';
-import { type ParsedKeyId, parseKeyId, versionedId, versionlessId } from './internal/key-id.js';
+import { type ParsedKeyId, configuredId, parseKeyId, versionedId } from './internal/key-id.js';
 import { VaultClients } from './internal/vault-clients.js';
 import { VersionResolver } from './internal/version-resolver.js';
 import { type KeyVaultKekOptions, type ResolvedKekOptions, resolveKekOptions } from './options.js';
@@ -64,7 +64,7 @@ export class KeyVaultKek implements KeyEncryptionKey {
   constructor(options: KeyVaultKekOptions) {
     this.#o = resolveKekOptions(options);
     const key = this.#o.key;
-    this.id = key.version === undefined ? versionlessId(key) : versionedId(key);
+    this.id = configuredId(key);
     this.#settings = { retry: this.#o.retry, timeoutMs: this.#o.timeoutMs };
     this.#clients = new VaultClients(this.#o.credential, this.#o.clientOptions, MAX_CRYPTO_CLIENTS);
     this.#resolver = new VersionResolver({

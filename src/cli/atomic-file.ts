@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { syncDirectory } from '../store/internal/file-io.js';
 import { pipeline } from 'node:stream/promises';
 
 /** Pipes `source` into `path` atomically (mode 0600), or to stdout when `path` is `-`. */
@@ -25,6 +26,7 @@ export async function writeAtomically(path: string, source: Readable): Promise<v
       await handle.close();
     }
     await rename(temp, path);
+    await syncDirectory(dirname(path));
   } catch (err) {
     await rm(temp, { force: true });
     throw err;

@@ -9,18 +9,10 @@
  *
  * @module
  */
-import { EnvelopeError, type EnvelopeErrorOptions } from '../errors.js';
+import { EnvelopeError, type EnvelopeErrorCode, type EnvelopeErrorOptions } from '../errors.js';
 
-/** The codes of {@link JwtError}s. */
-export type JwtErrorCode =
-  | 'ERR_JWT_INVALID'
-  | 'ERR_JWT_ALG_NOT_ALLOWED'
-  | 'ERR_JWT_KEY_NOT_FOUND'
-  | 'ERR_JWT_SIGNATURE'
-  | 'ERR_JWT_EXPIRED'
-  | 'ERR_JWT_NOT_YET_VALID'
-  | 'ERR_JWT_CLAIM_INVALID'
-  | 'ERR_JWT_SIGNING_FAILED';
+/** The codes of {@link JwtError}s: the `ERR_JWT_*` members of the core's code union (listed once, in src/errors.ts). */
+export type JwtErrorCode = Extract<EnvelopeErrorCode, `ERR_JWT_${string}`>;
 
 /**
  * Base class of the JWT errors.

@@ -65,6 +65,11 @@ export function versionlessId(id: ParsedKeyId): string {
   return `${id.origin}/keys/${id.name}`;
 }
 
+/** The id as configured: versioned when a version was pinned, versionless otherwise. */
+export function configuredId(id: ParsedKeyId): string {
+  return id.version === undefined ? versionlessId(id) : versionedId(id);
+}
+
 /** `https://host/keys/name/version` (the id must have a version). */
 export function versionedId(id: ParsedKeyId, version = id.version): string {
   if (version === undefined) throw new RangeError('a versioned key id needs a version');

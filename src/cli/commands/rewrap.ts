@@ -6,10 +6,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type { EnvelopeItem, RewrapProgress } from '../../rewrap/index.js';
+import { replaceAtomic } from '../../store/internal/file-io.js';
 import { rewrapEnvelopes, rewrapResultToJSON } from '../../rewrap/index.js';
 import { intOption, parse } from '../args.js';
 import { writeAtomically } from '../atomic-file.js';
@@ -69,7 +70,8 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
   const dryRun = options.dryRun;
   if (files !== undefined) {
     for await (const r of rewrapEnvelopes(fileSource(files), options)) {
-      if (r.status === 'rewrapped' && !dryRun) await writeAtomically(r.id, Readable.from([r.envelope]));
+      // Durable (file and directory fsynced) before the next result is asked for: the checkpoint contract.
+      if (r.status === 'rewrapped' && !dryRun) await replaceAtomic(dirname(r.id), r.id, r.envelope);
       if (r.status === 'failed') failed++;
       if (out.json || r.status === 'failed') emit(out, rewrapResultToJSON(r));
     }

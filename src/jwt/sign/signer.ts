@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
 import { invalidatesClient } from '../../azure/internal/errors.js';
-import { versionedId, versionlessId } from '../../azure/internal/key-id.js';
+import { configuredId } from '../../azure/internal/key-id.js';
 import { EnvelopeError, KekUnavailableError, KeyDisabledError, UnsupportedKeyTypeError } from '../../errors.js';
 import { JwtSigningFailedError } from '../errors.js';
 import { type JwsAlgorithm, keyMismatch, signatureBytes } from '../internal/algorithms.js';
@@ -61,7 +61,7 @@ export class JwtSigner {
   constructor(options: JwtSignerOptions) {
     this.#o = resolveSignerOptions(options);
     const key = this.#o.key;
-    this.keyId = key.version === undefined ? versionlessId(key) : versionedId(key);
+    this.keyId = configuredId(key);
     this.algorithm = this.#o.algorithm.alg;
     this.#vault = new VaultSigner(this.#o.credential, this.#o.clientOptions, { retry: this.#o.retry, timeoutMs: this.#o.timeoutMs });
     const pinned = key.version !== undefined;
