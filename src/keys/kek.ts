@@ -55,4 +55,12 @@ export interface KeyEncryptionKey {
    * open it. Pure and synchronous: it must never contact a service.
    */
   matches(wrapped: WrappedKey): boolean;
+  /**
+   * Optional. False when `wrapped` was made by a version this KEK would no longer wrap with
+   * (rotated, disabled, deleted), as far as the KEK knows now; true otherwise. Encrypt-side
+   * caches call it to retire a DEK whose wrapped form names a stale version. Must be cheap,
+   * synchronous and never throw; a KEK whose knowledge is older than its refresh interval may
+   * start a background refresh here (errors swallowed) and answer from what it knows.
+   */
+  isCurrent?(wrapped: WrappedKey): boolean;
 }
