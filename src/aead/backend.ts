@@ -27,4 +27,14 @@ export interface AeadBackend {
   gcmOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array | undefined): Uint8Array | undefined;
   /** HKDF-SHA-256 (RFC 5869). */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /**
+   * AES-SIV encrypt (RFC 5297 §2.6) with a 32/48/64-byte key and at most 126 associated-data
+   * components. Returns a new array: the 16-byte synthetic IV, then the ciphertext.
+   */
+  sivSeal(key: Uint8Array, plaintext: Uint8Array, associatedData: readonly Uint8Array[]): Uint8Array;
+  /**
+   * AES-SIV decrypt (RFC 5297 §2.7) of `sealed` (at least 16 bytes). Returns undefined when the
+   * synthetic IV does not verify; no candidate plaintext is released or left behind.
+   */
+  sivOpen(key: Uint8Array, sealed: Uint8Array, associatedData: readonly Uint8Array[]): Uint8Array | undefined;
 }

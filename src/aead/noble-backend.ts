@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { gcm } from '@noble/ciphers/aes.js';
+import { aessiv, gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { AeadBackend } from './backend.js';
@@ -23,7 +23,8 @@ const TAG_LENGTH = 16;
  *
  * @throws {Error} (noble's) from `gcmSeal`/`gcmOpen` on a wrong key length or an IV shorter than
  *   8 bytes, and from `hkdfSha256` on `length` > 8160; the wrapper in `gcm.ts` refuses all of
- *   these first. `gcmOpen` reports an authentication failure as `undefined`, never by throwing.
+ *   these first. `gcmOpen` and `sivOpen` report an authentication failure as `undefined`, never
+ *   by throwing.
  */
 export const nobleBackend: AeadBackend = {
   name: 'noble',
@@ -56,5 +57,19 @@ export const nobleBackend: AeadBackend = {
 
   hkdfSha256(ikm, salt, info, length) {
     return hkdf(sha256, ikm, salt, info, length);
+  },
+
+  sivSeal(key, plaintext, associatedData) {
+    return aessiv(key, ...associatedData).encrypt(plaintext);
+  },
+
+  sivOpen(key, sealed, associatedData) {
+    const cipher = aessiv(key, ...associatedData);
+    try {
+      // noble zeroes the candidate plaintext before throwing on a mismatch.
+      return cipher.decrypt(sealed);
+    } catch {
+      return undefined;
+    }
   },
 };

@@ -7,6 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
 import type { AeadBackend } from './backend.js';
+import { nodeSivOpen, nodeSivSeal } from './internal/node-siv.js';
 
 const TAG_LENGTH = 16;
 /** SHA-256 output size; HKDF-SHA-256 output is capped at 255 of these (RFC 5869 §2.3). */
@@ -71,12 +72,16 @@ function hkdfHmac(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: n
  * IVs other than 12 bytes go through GHASH), so the Wycheproof suite can exercise it below the
  * wrapper. Results are plain Uint8Arrays, never Buffers (whose `slice` does not copy).
  *
+ * AES-SIV runs S2V's CMAC and CTR on OpenSSL AES contexts kept per key array (see
+ * `internal/node-siv.ts`); its output is byte-identical to the noble backend's.
+ *
  * `gcmSeal` outputs up to 1 KiB are views into a slab shared with other seal outputs: use
  * `byteOffset`/`byteLength`, never assume `out.buffer` is exactly the output.
  *
  * @throws {Error} (node:crypto's) from `gcmSeal`/`gcmOpen` on a key or IV length it does not
  *   support, and from `hkdfSha256` on `length` > 8160; the wrapper in `gcm.ts` refuses all of
- *   these first. `gcmOpen` reports an authentication failure as `undefined`, never by throwing.
+ *   these first. `gcmOpen` and `sivOpen` report an authentication failure as `undefined`, never
+ *   by throwing.
  */
 export const nodeBackend: AeadBackend = {
   name: 'node',
@@ -118,4 +123,7 @@ export const nodeBackend: AeadBackend = {
     if (length <= 2 * HASH_LENGTH || info.length > NODE_HKDF_MAX_INFO) return hkdfHmac(ikm, salt, info, length);
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
   },
+
+  sivSeal: nodeSivSeal,
+  sivOpen: nodeSivOpen,
 };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AesGcm, defaultBackend, getAeadBackend, type AeadBackendName } from '../../src/aead/gcm.js';
 import { nobleBackend } from '../../src/aead/noble-backend.js';
 import { nodeBackend } from '../../src/aead/node-backend.js';
-import { sivOpen, sivSeal } from '../../src/aead/siv.js';
+import { AesSiv, sivOpen, sivSeal } from '../../src/aead/siv.js';
 import { DecryptionFailedError } from '../../src/errors.js';
 
 const key = new Uint8Array(32).fill(7);
@@ -157,5 +157,54 @@ describe('AES-SIV', () => {
     expect(() => sivOpen(sivKey, sealed.subarray(0, 16), aad)).toThrow(DecryptionFailedError);
     expect(() => sivOpen(sivKey, sealed)).toThrow(DecryptionFailedError);
     expect(() => sivOpen(new Uint8Array(64), sealed, aad)).toThrow(expect.objectContaining({ code: 'ERR_DECRYPTION_FAILED' }));
+  });
+
+  it('AesSiv refuses a backend without SIV; sivSeal / sivOpen run on the node:crypto backend', () => {
+    expect(() => new AesSiv(bad({ name: 'node', gcmSeal() {} }))).toThrow(new TypeError('backend must be an AeadBackend with sivSeal and sivOpen'));
+    expect(() => new AesSiv(bad(null))).toThrow(TypeError);
+    expect(new AesSiv().backend).toBe(nodeBackend);
+    expect(new AesSiv(nobleBackend).backend.name).toBe('noble');
+  });
+
+  // RFC 5297 §A.2 (nonce-based, three associated-data components): Wycheproof only has one.
+  const h = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ''), 'hex'));
+  const a2 = {
+    key: h('7f7e7d7c 7b7a7978 77767574 73727170 40414243 44454647 48494a4b 4c4d4e4f'),
+    ad: [
+      h('00112233 44556677 8899aabb ccddeeff deaddada deaddada ffeeddcc bbaa9988 77665544 33221100'),
+      h('10203040 50607080 90a0'),
+      h('09f91102 9d74e35b d84156c5 635688c0'),
+    ],
+    pt: h('74686973 20697320 736f6d65 20706c61 696e7465 78742074 6f20656e 63727970 74207573 696e6720 5349562d 414553'),
+    out: '7bdb6e3b432667eb06f4d14bff2fbd0f' + 'cb900f2fddbe404326601965c889bf17dba77ceb094fa663b7a3f748ba8af829ea64ad544a272e9c485b62a3fd5c0d',
+  };
+  for (const backend of [nodeBackend, nobleBackend]) {
+    it(`${backend.name}: RFC 5297 §A.2, and a reordered or dropped component fails`, () => {
+      const siv = new AesSiv(backend);
+      const sealed = siv.seal(a2.key, a2.pt, ...a2.ad);
+      expect(Buffer.from(sealed).toString('hex')).toBe(a2.out);
+      expect(siv.open(a2.key, sealed, ...a2.ad)).toEqual(a2.pt);
+      expect(() => siv.open(a2.key, sealed, a2.ad[1]!, a2.ad[0]!, a2.ad[2]!)).toThrow(DecryptionFailedError);
+      expect(() => siv.open(a2.key, sealed, ...a2.ad.slice(0, 2))).toThrow(DecryptionFailedError);
+    });
+  }
+
+  // The attack: a caller that gets a DecryptionFailedError must not find the candidate plaintext
+  // anywhere it can reach (the error, its cause, or its message).
+  it('a failed open carries no plaintext and no cause', () => {
+    const secret = new TextEncoder().encode('the plaintext nobody may see');
+    for (const siv of [new AesSiv(nodeBackend), new AesSiv(nobleBackend)]) {
+      const sealed = siv.seal(sivKey, secret, aad);
+      sealed[0] = sealed[0]! ^ 1; // the attacker's SIV: CTR still decrypts to the true plaintext
+      let error: unknown;
+      try {
+        siv.open(sivKey, sealed, aad);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(DecryptionFailedError);
+      expect((error as Error).cause).toBeUndefined();
+      expect(JSON.stringify(error) + String(error)).not.toContain('plaintext nobody');
+    }
   });
 });
