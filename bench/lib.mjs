@@ -1,9 +1,14 @@
-// Shared helpers of bench/run.mjs and bench/frame-size.mjs: environment info, loading the
-// built package, batched tinybench tasks, statistics and formatting. No contestant lives here.
+// Shared helpers of the bench scripts: environment info, loading the built package, the
+// interleaved-rounds engine of run.mjs (runRounds), batched tinybench tasks (runCase), statistics
+// and formatting. No contestant lives here.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Bench } from 'tinybench';
 
 export const DIST_ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -15,6 +20,28 @@ export async function loadBuiltPackage() {
     process.exit(2);
   }
   return import(new URL('../dist/index.js', import.meta.url).href);
+}
+
+/**
+ * One source module of the repository (e.g. `src/aead/siv.ts`), bundled on the fly with the
+ * repository's esbuild (a devDependency), for contestants the package does not export. Returns
+ * undefined when esbuild is not installed (the caller then skips that contestant and says so).
+ */
+export async function loadSourceModule(relativePath) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let esbuild;
+  try {
+    esbuild = createRequire(path.join(root, 'package.json'))('esbuild');
+  } catch {
+    return undefined;
+  }
+  const outfile = path.join(os.tmpdir(), `kv-envelope-bench-${process.pid}-${path.basename(relativePath, '.ts')}.mjs`);
+  await esbuild.build({ entryPoints: [path.join(root, relativePath)], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+  try {
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(outfile, { force: true });
+  }
 }
 
 /** The installed version of `name` in `nodeModules` (read directly: not every package exports ./package.json). */
@@ -81,23 +108,34 @@ export function printEnvironment(env, settings) {
   console.log(`load average at start: ${env.loadAverageAtStart.join(' ')}; CPU used by other processes at start: ${fmtCores(env.otherCoresAtStart)}`);
   if (env.otherCoresAtStart > CONTENDED_CORES) console.log(`WARNING: other processes are using the CPU: expect noisy numbers and skewed ratios.`);
   console.log(`${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(' · ')} · commit ${env.git.commit}${env.git.srcDirty ? ' + uncommitted src/ changes' : ''}`);
+  if (settings.sliceMs !== undefined) {
+    console.log(`${settings.rounds} interleaved rounds per case (+${settings.warmupRounds} warm-up rounds discarded), ${settings.sliceMs} ms per contestant per round, ` +
+      `rotated order; ${gcBetweenSlices() ? 'a full GC before every slice (--expose-gc)' : 'NO GC between slices (could not enable gc(): large-message ratios are less steady)'}; ` +
+      'ratios are the median of per-round ratios, with min–max');
+    return;
+  }
   console.log(`tinybench: ${settings.time} ms per task in ${settings.rounds ?? 1} interleaved round(s) (median round reported), ${settings.warmupTime} ms warm-up; ` +
     `each sample times a batch of calls sized to ~${settings.batchTargetMs} ms (per-call latency = batch time / batch size)`);
 }
 
-/** Parses `--quick`, `--time=ms`, `--rounds=n`, `--warmup=ms`, `--json=path`, `--no-json`. */
-export function parseArgs(argv, defaults) {
+/**
+ * Parses `--quick`, `--time=ms`, `--rounds=n`, `--warmup=ms`, `--slice=ms`, `--warmup-rounds=n`,
+ * `--json=path`, `--no-json`. `quick` holds what `--quick` sets (by default: short tinybench runs).
+ */
+export function parseArgs(argv, defaults, quick = { time: 150, warmupTime: 50, iterations: 8 }) {
   const s = { ...defaults };
   let json;
   for (const a of argv) {
-    if (a === '--quick') Object.assign(s, { time: 150, warmupTime: 50, iterations: 8, quick: true });
+    if (a === '--quick') Object.assign(s, quick, { quick: true });
     else if (a.startsWith('--time=')) s.time = Number(a.slice(7));
     else if (a.startsWith('--rounds=')) s.rounds = Number(a.slice(9));
     else if (a.startsWith('--warmup=')) s.warmupTime = Number(a.slice(9));
+    else if (a.startsWith('--slice=')) s.sliceMs = Number(a.slice(8));
+    else if (a.startsWith('--warmup-rounds=')) s.warmupRounds = Number(a.slice(16));
     else if (a.startsWith('--json=')) json = a.slice(7);
     else if (a === '--no-json') json = null;
     else if (a === '--help' || a === '-h') {
-      console.log('options: --quick (smoke run, numbers meaningless, no JSON unless --json) --time=ms --rounds=n --warmup=ms --json=path --no-json');
+      console.log('options: --quick (smoke run, numbers meaningless, no JSON unless --json) --time=ms --rounds=n --warmup=ms --slice=ms --warmup-rounds=n --json=path --no-json');
       process.exit(0);
     } else {
       console.error(`unknown option ${a} (--help lists them)`);
@@ -238,6 +276,90 @@ export async function runCase(settings, caseName, contestants, bytesPerOp) {
     };
   });
   return { rows, otherCores: others };
+}
+
+// ---------- interleaved rounds (run.mjs) ----------
+
+/**
+ * A full collection before each slice: node --expose-gc provides a global gc() (the npm scripts
+ * pass it); started without the flag, it is switched on at run time (V8 then exposes gc() to new
+ * contexts). Undefined if neither works: slices then run without a collection before them.
+ */
+let collector;
+export function gcBetweenSlices() {
+  if (collector !== undefined) return collector || undefined;
+  collector = enableGc() ?? false;
+  return collector || undefined;
+}
+
+function enableGc() {
+  if (typeof globalThis.gc === 'function') return globalThis.gc;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    return typeof gc === 'function' ? gc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one case: `settings.warmupRounds` discarded rounds, then `settings.rounds` kept ones. A
+ * round runs every contestant for `settings.sliceMs` in a rotated order (round r starts with
+ * contestant r mod n), each slice after a full collection when node runs with --expose-gc, so no
+ * contestant pays for another's garbage (at 1 MiB that alone used to swing a ratio 2x).
+ * Contestants are compared round by round with {@link roundRatios}: both sides of a ratio ran
+ * within the same few hundred ms, so a slow phase of the machine cancels out instead of deciding it.
+ * `contestants`: [{ name, op, async }]. Returns { perRound: Map(name -> ops/s per kept round), otherCores }.
+ */
+export async function runRounds(settings, contestants) {
+  const batches = new Map();
+  for (const c of contestants) batches.set(c.name, await calibrateBatch(c.op, c.async, settings.batchTargetMs));
+  const perRound = new Map(contestants.map((c) => [c.name, []]));
+  const before = cpuSnapshot();
+  const total = settings.warmupRounds + settings.rounds;
+  const gc = gcBetweenSlices();
+  for (let round = 0; round < total; round++) {
+    for (let i = 0; i < contestants.length; i++) {
+      const c = contestants[(i + round) % contestants.length];
+      gc?.();
+      const opsPerSec = await timeSlice(c, batches.get(c.name), settings.sliceMs);
+      if (round >= settings.warmupRounds) perRound.get(c.name).push(opsPerSec);
+    }
+  }
+  return { perRound, batches, otherCores: otherCores(before, cpuSnapshot()) };
+}
+
+/** Calls `c.op` in batches of `batch` until `ms` have passed; returns calls per second. */
+async function timeSlice(c, batch, ms) {
+  let calls = 0;
+  let elapsed;
+  const t0 = performance.now();
+  do {
+    if (c.async) for (let i = 0; i < batch; i++) sink = await c.op();
+    else for (let i = 0; i < batch; i++) sink = c.op();
+    calls += batch;
+    elapsed = performance.now() - t0;
+  } while (elapsed < ms);
+  return (calls * 1000) / elapsed;
+}
+
+/** a / b for each round (both measured in that round). */
+export function roundRatios(perRound, a, b) {
+  const xs = perRound.get(a);
+  const ys = perRound.get(b);
+  return xs.map((x, i) => x / ys[i]);
+}
+
+/** Median, min, max and interquartile range of `xs`. */
+export function summarize(xs) {
+  const s = [...xs].sort((x, y) => x - y);
+  const at = (q) => {
+    const pos = (s.length - 1) * q;
+    const lo = Math.floor(pos);
+    return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
+  };
+  return { median: at(0.5), min: s[0], max: s[s.length - 1], q1: at(0.25), q3: at(0.75), n: s.length };
 }
 
 // ---------- formatting ----------

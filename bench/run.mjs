@@ -1,16 +1,24 @@
 // kv-envelope benchmark: the BUILT package (../dist/index.js) against minimal raw node:crypto
-// AES-256-GCM, @noble/ciphers gcm and the AWS Encryption SDK, all in one process.
+// AES-256-GCM, the bare "floor" of a field encryption, @noble/ciphers (gcm, aessiv) and the AWS
+// Encryption SDK, all in one process.
 //
 //   npm run bench                     (root: builds, installs bench deps, runs this)
 //   node bench/run.mjs --quick        (smoke run: seconds, numbers meaningless)
 //
+// A full GC runs before every timed slice: with node --expose-gc, or switched on at run time.
+//
 // Before anything is timed, every contestant must round-trip its own output, reject tampered
-// bytes, and raw node:crypto and noble must produce identical bytes for the same key/nonce.
-// Results: tables on stdout, a README-ready markdown table, and bench/results.json.
+// bytes, raw node:crypto and noble must produce identical bytes for the same key/nonce, and the
+// node:crypto AES-SIV must equal noble's aessiv byte for byte.
+//
+// Method: every case runs its contestants in interleaved rounds (rotated order, a GC before each
+// slice, warm-up rounds discarded); a ratio is the MEDIAN of the per-round ratios, shown with its
+// min–max, never a ratio of two medians. Results: tables on stdout, Markdown ready for the README,
+// and bench/results.json.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gcm } from '@noble/ciphers/aes.js';
+import { aessiv, gcm } from '@noble/ciphers/aes.js';
 import {
   AlgorithmSuiteIdentifier,
   buildClient,
@@ -21,29 +29,36 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import {
-  assertRejects, assertSameBytes, consume, CONTENDED_CORES, environment, fmtCores, flipBit, fmtMB, fmtOps, fmtRatio, fmtSize, fmtTime,
-  loadBuiltPackage, markdownTable, parseArgs, printEnvironment, runCase, textTable,
+  assertRejects, assertSameBytes, consume, CONTENDED_CORES, environment, fmtCores, flipBit, fmtMB, fmtOps, fmtRatio, fmtSize,
+  gcBetweenSlices, loadBuiltPackage, loadSourceModule, markdownTable, parseArgs, printEnvironment, roundRatios, runRounds, summarize, textTable,
 } from './lib.mjs';
 
-const settings = parseArgs(process.argv.slice(2), {
-  time: 1500,
-  rounds: 3,
-  warmupTime: 250,
-  iterations: 10,
-  batchTargetMs: 0.5,
-  json: fileURLToPath(new URL('./results.json', import.meta.url)),
-});
+const settings = parseArgs(
+  process.argv.slice(2),
+  { rounds: 30, warmupRounds: 3, sliceMs: 40, batchTargetMs: 0.5, json: fileURLToPath(new URL('./results.json', import.meta.url)) },
+  { rounds: 4, warmupRounds: 1, sliceMs: 8 },
+);
 
 const kv = await loadBuiltPackage();
+// The node:crypto AES-SIV on its own (the package does not export it): src/aead/siv.ts bundled with esbuild.
+const sivSource = await loadSourceModule('src/aead/siv.ts');
 const env = await environment();
 const started = performance.now();
 console.log('# kv-envelope benchmark\n');
 printEnvironment(env, settings);
 if (settings.quick) console.log('\n*** --quick: smoke run, the numbers below are NOT meaningful ***');
+if (sivSource === undefined) console.log('\nesbuild not found in the repository: the raw node:crypto AES-SIV contestant is skipped.');
 
 const FIELD_SIZES = [100, 1024];
 const ENVELOPE_SIZES = [1024, 1024 * 1024];
-const NAMES = { kv: 'kv-envelope', node: 'raw node:crypto', noble: '@noble/ciphers', aws: 'AWS ESDK' };
+const NAMES = {
+  kv: 'kv-envelope', node: 'raw node:crypto', floor: 'floor', noble: '@noble/ciphers', aws: 'AWS ESDK',
+  nodeSiv: 'node:crypto AES-SIV', nobleSiv: '@noble/ciphers aessiv',
+};
+/** Field AAD: a 12-byte row label (the field path binds it after its 9-byte prefix: 21 bytes). */
+const ROW_LABEL = 'users.ssn#42';
+/** Deterministic fields: a column-level context, as equality search needs. */
+const COLUMN = { keyName: 'users.email', aad: 'users.email' };
 
 // ---------- contestants ----------
 
@@ -108,6 +123,44 @@ const aws = (() => {
   };
 })();
 
+/**
+ * (d) The floor of a field encryption: createCipheriv + setAAD + update + final + getAuthTag and
+ * nothing else (no nonce generation, no output assembly), with the field path's AAD length.
+ * What kv-envelope's field path costs on top of OpenSSL is kv / floor.
+ */
+const floorAad = Buffer.alloc(9 + Buffer.byteLength(ROW_LABEL), 7);
+const floorNonce = randomBytes(12);
+const floor = {
+  encrypt(key, plaintext) {
+    const c = createCipheriv('aes-256-gcm', key, floorNonce);
+    c.setAAD(floorAad);
+    const ct = c.update(plaintext);
+    c.final();
+    return [ct, c.getAuthTag()];
+  },
+  decrypt(key, [ct, tag]) {
+    const d = createDecipheriv('aes-256-gcm', key, floorNonce);
+    d.setAuthTag(tag);
+    d.setAAD(floorAad);
+    const pt = d.update(ct);
+    d.final();
+    return pt;
+  },
+};
+
+/** (e) AES-SIV, deterministic: noble's pure-JS aessiv (kv-envelope's engine until v2) and the node:crypto S2V/CTR. */
+const sivKey = new Uint8Array(randomBytes(64));
+const sivPrefix = Uint8Array.of(0xf2, ...randomBytes(8)); // the field prefix: version + keyRef
+const sivAad = new TextEncoder().encode(COLUMN.aad);
+const nobleSiv = {
+  seal: (pt, ...ad) => aessiv(sivKey, ...ad).encrypt(pt),
+  open: (sealed, ...ad) => aessiv(sivKey, ...ad).decrypt(sealed),
+};
+const nodeSiv = sivSource && {
+  seal: (pt, ...ad) => sivSource.sivSeal(sivKey, pt, ...ad),
+  open: (sealed, ...ad) => sivSource.sivOpen(sivKey, sealed, ...ad),
+};
+
 // kv-envelope, warm: one KEK, one key store, the default caches.
 const kek = new kv.LocalAesKek({ id: 'bench/local-aes', key: randomBytes(32) });
 const keyStore = new kv.MemoryKeyStore();
@@ -116,6 +169,7 @@ const envelopes = new kv.EnvelopeClient({ keks: kek });
 
 const rawKey = randomBytes(32);
 const nobleKey = new Uint8Array(rawKey);
+const row = { aad: ROW_LABEL };
 
 // ---------- agreement, before any timing ----------
 
@@ -132,12 +186,31 @@ async function checkAgreement() {
     assertSameBytes(noble.decrypt(nobleKey, a), pt, `noble opens raw node, ${n} B`);
     assertSameBytes(rawNode.decrypt(rawKey, b), pt, `raw node opens noble, ${n} B`);
   }
-  // Each contestant: round trip, fresh randomness per call, tampering rejected (body and tag).
+  // AES-SIV: node:crypto ≡ noble, both directions, for 0..3 associated-data components and the
+  // block / keystream boundaries; both reject a flipped bit.
+  if (nodeSiv) {
+    for (const n of [0, 1, 15, 16, 17, 100, 1023, 1024, 1025, 4099]) {
+      for (const ad of [[], [sivAad], [sivPrefix, sivAad], [sivPrefix, new Uint8Array(0), randomBytes(33)]]) {
+        const pt = randomBytes(n);
+        const a = nodeSiv.seal(pt, ...ad);
+        assertSameBytes(a, nobleSiv.seal(pt, ...ad), `AES-SIV node vs noble, ${n} B, ${ad.length} AD`);
+        assertSameBytes(nobleSiv.open(a, ...ad), pt, `noble opens node AES-SIV, ${n} B`);
+        assertSameBytes(nodeSiv.open(a, ...ad), pt, `node opens its AES-SIV, ${n} B`);
+        await assertRejects(() => nodeSiv.open(flipBit(a, -1), ...ad), `node AES-SIV bit flip, ${n} B`);
+        await assertRejects(() => nobleSiv.open(flipBit(a, 0), ...ad), `noble AES-SIV bit flip, ${n} B`);
+      }
+    }
+  }
+  // The floor opens its own output and rejects a flipped tag.
+  const fl = floor.encrypt(rawKey, randomBytes(100));
+  floor.decrypt(rawKey, fl);
+  await assertRejects(() => floor.decrypt(rawKey, [fl[0], flipBit(fl[1], 0)]), 'floor tag bit flip');
+  // Each randomized contestant: round trip, fresh randomness per call, tampering rejected (body and tag).
   const contestants = [
     ['raw node:crypto', (p) => rawNode.encrypt(rawKey, p), (c) => rawNode.decrypt(rawKey, c)],
     ['@noble/ciphers', (p) => noble.encrypt(nobleKey, p), (c) => noble.decrypt(nobleKey, c)],
     ['AWS ESDK', aws.encrypt, aws.decrypt],
-    ['kv-envelope field', (p) => fields.encrypt(p), (c) => fields.decrypt(c)],
+    ['kv-envelope field', (p) => fields.encrypt(p, row), (c) => fields.decrypt(c, row)],
     ['kv-envelope envelope', (p) => envelopes.encrypt(p), async (c) => (await envelopes.decrypt(c)).plaintext],
   ];
   for (const [name, enc, dec] of contestants) {
@@ -152,14 +225,26 @@ async function checkAgreement() {
       await assertRejects(() => dec(flipBit(c1, c1.length - 17 - Math.floor(n / 2))), `${name} ciphertext bit flip, ${n} B`);
     }
   }
+  // kv-envelope deterministic: equal in, equal out; 25 bytes of overhead; context and bits are checked.
+  for (const n of [0, 1, 100, 1024, 4099]) {
+    const pt = randomBytes(n);
+    const c1 = await fields.encryptDeterministic(pt, COLUMN);
+    assertSameBytes(await fields.encryptDeterministic(pt, COLUMN), c1, `deterministic: equal plaintexts give equal ciphertexts, ${n} B`);
+    if (c1.length !== n + 25) throw new Error(`agreement: deterministic overhead is ${c1.length - n} B, documented 25`);
+    assertSameBytes(await fields.decrypt(c1, { aad: COLUMN.aad }), pt, `deterministic round trip, ${n} B`);
+    await assertRejects(() => fields.decrypt(flipBit(c1, -1), { aad: COLUMN.aad }), `deterministic bit flip, ${n} B`);
+    await assertRejects(() => fields.decrypt(c1, { aad: 'users.phone' }), `deterministic wrong context, ${n} B`);
+  }
   // kv-envelope field: documented overhead, and the noble backend opens what the node backend sealed.
   const nobleFields = new kv.FieldEncryptor({ keks: kek, keyStore, backend: 'noble' });
   for (const n of FIELD_SIZES) {
     const pt = randomBytes(n);
-    const ct = await fields.encrypt(pt);
+    const ct = await fields.encrypt(pt, row);
     if (ct.length !== n + 37) throw new Error(`agreement: field overhead is ${ct.length - n} B, documented 37`);
-    assertSameBytes(await nobleFields.decrypt(ct), pt, `field: noble backend opens node backend, ${n} B`);
-    assertSameBytes(await fields.decrypt(await nobleFields.encrypt(pt)), pt, `field: node backend opens noble backend, ${n} B`);
+    assertSameBytes(await nobleFields.decrypt(ct, row), pt, `field: noble backend opens node backend, ${n} B`);
+    assertSameBytes(await fields.decrypt(await nobleFields.encrypt(pt, row), row), pt, `field: node backend opens noble backend, ${n} B`);
+    const det = await fields.encryptDeterministic(pt, COLUMN);
+    assertSameBytes(await nobleFields.encryptDeterministic(pt, COLUMN), det, `deterministic: noble-backend encryptor gives the same bytes, ${n} B`);
   }
   // kv-envelope envelope: a second client (noble backend, cold caches) unwraps through the KEK and
   // opens it; the default cache reuses one wrapped DEK across messages.
@@ -187,36 +272,41 @@ async function checkAgreement() {
 
 const agreementMs = await checkAgreement();
 console.log(`\nAgreement: OK in ${agreementMs.toFixed(0)} ms — raw node:crypto ≡ noble bytes for equal key/nonce (0 B..3 MiB);` +
+  `${nodeSiv ? ' node:crypto AES-SIV ≡ noble aessiv (0..4099 B, 0..3 AD components);' : ''}` +
   ' every contestant round-trips its own output and rejects a flipped tag or ciphertext bit;' +
   ' kv-envelope node ≡ noble backends both ways; both caches (kv-envelope, AWS) reuse their data key.');
 
 // ---------- cases ----------
 
-function overheadOf(ciphertext, size) {
-  return ciphertext.length - size;
-}
-
+/**
+ * A case: contestants (the first is kv-envelope), the contestants kv-envelope is compared with,
+ * and optionally a target: kv / `target.vs` must reach `target.min` (median of per-round ratios).
+ */
 async function fieldCase(size, op) {
   const pt = randomBytes(size);
-  const kvCt = await fields.encrypt(pt);
+  const kvCt = await fields.encrypt(pt, row);
   const nodeCt = rawNode.encrypt(rawKey, pt);
   const nobleCt = noble.encrypt(nobleKey, pt);
   const awsCt = await aws.encrypt(pt);
-  const overhead = { [NAMES.kv]: overheadOf(kvCt, size), [NAMES.node]: overheadOf(nodeCt, size), [NAMES.noble]: overheadOf(nobleCt, size), [NAMES.aws]: overheadOf(awsCt, size) };
+  const floorCt = floor.encrypt(rawKey, pt);
+  const withFloor = size === 100;
   const contestants = op === 'encrypt'
     ? [
-        { name: NAMES.kv, async: true, op: () => fields.encrypt(pt) },
+        { name: NAMES.kv, async: true, op: () => fields.encrypt(pt, row) },
+        ...(withFloor ? [{ name: NAMES.floor, async: false, op: () => floor.encrypt(rawKey, pt) }] : []),
         { name: NAMES.node, async: false, op: () => rawNode.encrypt(rawKey, pt) },
         { name: NAMES.noble, async: false, op: () => noble.encrypt(nobleKey, pt) },
         { name: NAMES.aws, async: true, op: () => aws.encrypt(pt) },
       ]
     : [
-        { name: NAMES.kv, async: true, op: () => fields.decrypt(kvCt) },
+        { name: NAMES.kv, async: true, op: () => fields.decrypt(kvCt, row) },
+        ...(withFloor ? [{ name: NAMES.floor, async: false, op: () => floor.decrypt(rawKey, floorCt) }] : []),
         { name: NAMES.node, async: false, op: () => rawNode.decrypt(rawKey, nodeCt) },
         { name: NAMES.noble, async: false, op: () => noble.decrypt(nobleKey, nobleCt) },
         { name: NAMES.aws, async: true, op: () => aws.decrypt(awsCt) },
       ];
-  return { kind: 'field', op, size, overhead, contestants };
+  const overhead = { [NAMES.kv]: kvCt.length - size, [NAMES.node]: nodeCt.length - size, [NAMES.noble]: nobleCt.length - size, [NAMES.aws]: awsCt.length - size };
+  return { kind: 'field', op, size, overhead, contestants, target: withFloor ? { vs: NAMES.floor, min: 0.85 } : undefined };
 }
 
 async function envelopeCase(size, op) {
@@ -225,7 +315,6 @@ async function envelopeCase(size, op) {
   const nodeCt = rawNode.encrypt(rawKey, pt);
   const nobleCt = noble.encrypt(nobleKey, pt);
   const awsCt = await aws.encrypt(pt);
-  const overhead = { [NAMES.kv]: overheadOf(kvCt, size), [NAMES.node]: overheadOf(nodeCt, size), [NAMES.noble]: overheadOf(nobleCt, size), [NAMES.aws]: overheadOf(awsCt, size) };
   const contestants = op === 'encrypt'
     ? [
         { name: NAMES.kv, async: true, op: () => envelopes.encrypt(pt) },
@@ -239,84 +328,140 @@ async function envelopeCase(size, op) {
         { name: NAMES.noble, async: false, op: () => noble.decrypt(nobleKey, nobleCt) },
         { name: NAMES.aws, async: true, op: () => aws.decrypt(awsCt) },
       ];
-  return { kind: 'envelope', op, size, overhead, contestants };
+  const overhead = { [NAMES.kv]: kvCt.length - size, [NAMES.node]: nodeCt.length - size, [NAMES.noble]: nobleCt.length - size, [NAMES.aws]: awsCt.length - size };
+  return { kind: 'envelope', op, size, overhead, contestants, target: { vs: NAMES.node, min: size >= 2 ** 20 ? 0.9 : 0.45 } };
+}
+
+/**
+ * Deterministic (AES-SIV) fields. `rowAad`: a different context per call (1,000 labels), which
+ * defeats the node:crypto SIV's memo of the last associated data; the target is on the column case.
+ */
+async function deterministicCase(size, op, rowAad = false) {
+  const pt = randomBytes(size);
+  const labels = Array.from({ length: 1000 }, (_, i) => `users.email#${i}`);
+  const labelBytes = labels.map((l) => new TextEncoder().encode(l));
+  let i = 0;
+  const next = () => (i = (i + 1) % labels.length);
+  const kvCt = await fields.encryptDeterministic(pt, COLUMN);
+  const sealed = nobleSiv.seal(pt, sivPrefix, sivAad);
+  const contestants = op === 'encrypt'
+    ? [
+        rowAad
+          ? { name: NAMES.kv, async: true, op: () => fields.encryptDeterministic(pt, { keyName: COLUMN.keyName, aad: labels[next()] }) }
+          : { name: NAMES.kv, async: true, op: () => fields.encryptDeterministic(pt, COLUMN) },
+        ...(nodeSiv ? [{ name: NAMES.nodeSiv, async: false, op: rowAad ? () => nodeSiv.seal(pt, sivPrefix, labelBytes[next()]) : () => nodeSiv.seal(pt, sivPrefix, sivAad) }] : []),
+        { name: NAMES.nobleSiv, async: false, op: rowAad ? () => nobleSiv.seal(pt, sivPrefix, labelBytes[next()]) : () => nobleSiv.seal(pt, sivPrefix, sivAad) },
+      ]
+    : [
+        { name: NAMES.kv, async: true, op: () => fields.decrypt(kvCt, { aad: COLUMN.aad }) },
+        ...(nodeSiv ? [{ name: NAMES.nodeSiv, async: false, op: () => nodeSiv.open(sealed, sivPrefix, sivAad) }] : []),
+        { name: NAMES.nobleSiv, async: false, op: () => nobleSiv.open(sealed, sivPrefix, sivAad) },
+      ];
+  const overhead = { [NAMES.kv]: kvCt.length - size, [NAMES.nodeSiv]: 16, [NAMES.nobleSiv]: 16 };
+  return {
+    kind: rowAad ? 'deterministic, per-row AAD,' : 'deterministic', op, size, overhead, contestants,
+    target: rowAad ? undefined : { vs: NAMES.nobleSiv, min: 3 },
+  };
 }
 
 const plan = [];
 for (const size of FIELD_SIZES) for (const op of ['encrypt', 'decrypt']) plan.push(() => fieldCase(size, op));
+for (const op of ['encrypt', 'decrypt']) plan.push(() => deterministicCase(100, op));
+plan.push(() => deterministicCase(100, 'encrypt', true));
 for (const size of ENVELOPE_SIZES) for (const op of ['encrypt', 'decrypt']) plan.push(() => envelopeCase(size, op));
 
 const results = [];
 for (const make of plan) {
   const c = await make();
   const title = `${c.kind} ${c.op} ${fmtSize(c.size)}`;
-  const { rows, otherCores } = await runCase(settings, title, c.contestants, c.size >= 1024 ? c.size : undefined);
-  const by = Object.fromEntries(rows.map((r) => [r.name, r]));
-  const ratios = {
-    vsRawNode: by[NAMES.kv].opsPerSec / by[NAMES.node].opsPerSec,
-    vsNoble: by[NAMES.kv].opsPerSec / by[NAMES.noble].opsPerSec,
-    vsAws: by[NAMES.kv].opsPerSec / by[NAMES.aws].opsPerSec,
-  };
-  for (const r of rows) r.overheadBytes = c.overhead[r.name];
+  const { perRound, otherCores } = await runRounds(settings, c.contestants);
+  const rows = c.contestants.map((x) => {
+    const ops = summarize(perRound.get(x.name));
+    const vsKv = x.name === NAMES.kv ? undefined : summarize(roundRatios(perRound, NAMES.kv, x.name));
+    return {
+      name: x.name,
+      opsPerSec: ops.median,
+      opsPerSecMin: ops.min,
+      opsPerSecMax: ops.max,
+      mbPerSec: c.size >= 1024 ? (ops.median * c.size) / 1e6 : undefined,
+      overheadBytes: c.overhead[x.name],
+      kvRatio: vsKv, // kv-envelope / this contestant, per round
+      roundsOpsPerSec: perRound.get(x.name),
+    };
+  });
   const contended = otherCores !== undefined && otherCores > CONTENDED_CORES;
-  results.push({ id: `${c.kind}-${c.op}-${c.size}`, kind: c.kind, op: c.op, size: c.size, contestants: rows, ratios, otherCores, contended });
+  const id = `${c.kind.replace(/[^a-z]+/g, '-').replace(/-$/, '')}-${c.op}-${c.size}`;
+  const result = { id, title, kind: c.kind, op: c.op, size: c.size, contestants: rows, otherCores, contended };
+  if (c.target) {
+    const r = rows.find((x) => x.name === c.target.vs).kvRatio;
+    result.target = { vs: c.target.vs, min: c.target.min, median: r.median, min_: r.min, max: r.max, pass: r.median >= c.target.min };
+  }
+  results.push(result);
 
   console.log(`\n## ${title}\n`);
   console.log(textTable(
-    ['contestant', 'ops/s', 'mean', 'p99', '±rme', 'round spread', 'MB/s', 'overhead B', 'samples×batch'],
-    rows.map((r) => [r.name, fmtOps(r.opsPerSec), fmtTime(r.meanMs), fmtTime(r.p99Ms), `${r.rmePct.toFixed(2)}%`, `${r.spreadPct.toFixed(1)}%`, fmtMB(r.mbPerSec), r.overheadBytes, `${r.samples}×${r.batch}`]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['contestant', 'ops/s (median)', 'min–max', 'MB/s', 'overhead B', 'kv-envelope / this (median)', 'min–max'],
+    rows.map((r) => [
+      r.name, fmtOps(r.opsPerSec), `${fmtOps(r.opsPerSecMin)}–${fmtOps(r.opsPerSecMax)}`, fmtMB(r.mbPerSec), r.overheadBytes ?? '–',
+      r.kvRatio ? fmtRatio(r.kvRatio.median) : '', r.kvRatio ? `${fmtRatio(r.kvRatio.min)}–${fmtRatio(r.kvRatio.max)}` : '',
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
   ));
-  console.log(`CPU used by other processes during this case: ${fmtCores(otherCores)}${contended ? '  <-- CONTENDED: ratios unreliable, re-run on an idle machine' : ''}`);
-  console.log(`kv-envelope / raw node: ${fmtRatio(ratios.vsRawNode)} · kv-envelope / noble: ${fmtRatio(ratios.vsNoble)} · kv-envelope / AWS: ${fmtRatio(ratios.vsAws)}`);
+  console.log(`CPU used by other processes during this case: ${fmtCores(otherCores)}${contended ? '  <-- CONTENDED: ratios less reliable, re-run on an idle machine' : ''}`);
+  if (result.target) {
+    const t = result.target;
+    console.log(`${t.pass ? 'PASS' : 'MISS'}  target kv-envelope / ${t.vs} ≥ ${fmtRatio(t.min)}: ${fmtRatio(t.median)} (min–max ${fmtRatio(t.min_)}–${fmtRatio(t.max)})`);
+  }
 }
 
 // ---------- targets ----------
 
-const find = (id) => results.find((r) => r.id === id);
-const targets = [];
-for (const op of ['encrypt', 'decrypt']) {
-  const r = find(`field-${op}-100`);
-  targets.push({ target: `field 100 B ${op} ≥ 0.8x raw node:crypto ops/s`, actual: r.ratios.vsRawNode, min: 0.8 });
-  targets.push({ target: `field 100 B ${op} ≥ 20x AWS ESDK ops/s`, actual: r.ratios.vsAws, min: 20 });
-}
-for (const op of ['encrypt', 'decrypt']) {
-  const r = find(`envelope-${op}-${2 ** 20}`);
-  targets.push({ target: `envelope 1 MiB ${op} ≥ 0.9x raw node:crypto throughput`, actual: r.ratios.vsRawNode, min: 0.9 });
-}
-for (const t of targets) t.pass = t.actual >= t.min;
-const caseOf = (t) => results.find((r) => t.target.startsWith(`${r.kind} ${fmtSize(r.size)} ${r.op}`));
-
-console.log('\n## Targets\n');
-for (const t of targets) {
-  t.contended = caseOf(t)?.contended === true;
-  console.log(`${t.pass ? 'PASS' : 'MISS'}  ${t.target}: ${fmtRatio(t.actual)}${t.contended ? '  (measured while contended)' : ''}`);
-}
+const targets = results.filter((r) => r.target).map((r) => ({
+  case: r.title, vs: r.target.vs, min: r.target.min, actual: r.target.median, range: [r.target.min_, r.target.max], pass: r.target.pass, contended: r.contended,
+}));
+console.log('\n## Targets (median of per-round ratios)\n');
+console.log(textTable(
+  ['case', 'kv-envelope / …', 'median', 'min–max', 'target', ''],
+  targets.map((t) => [t.case, t.vs, fmtRatio(t.actual), `${fmtRatio(t.range[0])}–${fmtRatio(t.range[1])}`, `≥ ${fmtRatio(t.min)}`, `${t.pass ? 'PASS' : 'MISS'}${t.contended ? ' (contended)' : ''}`]),
+  ['l', 'l', 'r', 'r', 'r', 'l'],
+));
 
 // ---------- markdown for the README ----------
 
 const md = [];
 md.push(`Node ${env.node}, ${env.cpu}, ${env.cores} cores, ${env.platform}; kv-envelope ${env.versions['kv-envelope']} (${env.git.commit}${env.git.srcDirty ? '+dirty' : ''}), ` +
-  `@aws-crypto/client-node ${env.versions['@aws-crypto/client-node']}, @noble/ciphers ${env.versions['@noble/ciphers (bench)']}, ` +
-  `tinybench ${env.versions.tinybench}. Operations per second (higher is better); MB/s = 10^6 plaintext bytes/s.`);
+  `@aws-crypto/client-node ${env.versions['@aws-crypto/client-node']}, @noble/ciphers ${env.versions['@noble/ciphers (bench)']}. ` +
+  `Operations per second (higher is better), median of ${settings.rounds} interleaved rounds; MB/s = 10^6 plaintext bytes/s; ` +
+  'ratios are the median of per-round ratios (min–max in brackets).');
 md.push('');
 md.push(markdownTable(
-  ['Case', NAMES.kv, NAMES.node, NAMES.noble, NAMES.aws, 'kv / raw node', 'kv / AWS'],
-  results.map((r) => {
-    const cell = (name) => {
-      const c = r.contestants.find((x) => x.name === name);
-      return c.mbPerSec === undefined ? `${fmtOps(c.opsPerSec)} ops/s` : `${fmtOps(c.opsPerSec)} ops/s (${fmtMB(c.mbPerSec)} MB/s)`;
-    };
-    return [`${r.kind} ${r.op} ${fmtSize(r.size)}`, cell(NAMES.kv), cell(NAMES.node), cell(NAMES.noble), cell(NAMES.aws), fmtRatio(r.ratios.vsRawNode), fmtRatio(r.ratios.vsAws)];
+  ['Case', NAMES.kv, 'compared with', 'kv / it', 'target', ''],
+  results.filter((r) => r.target).map((r) => {
+    const kvRow = r.contestants[0];
+    const vs = r.contestants.find((x) => x.name === r.target.vs);
+    const ops = (x) => (x.mbPerSec === undefined ? `${fmtOps(x.opsPerSec)} ops/s` : `${fmtOps(x.opsPerSec)} ops/s (${fmtMB(x.mbPerSec)} MB/s)`);
+    return [r.title, ops(kvRow), `${vs.name}: ${ops(vs)}`, `${fmtRatio(r.target.median)} (${fmtRatio(r.target.min_)}–${fmtRatio(r.target.max)})`, `≥ ${fmtRatio(r.target.min)}`, r.target.pass ? 'pass' : '**miss**'];
   }),
-  ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  ['l', 'r', 'l', 'r', 'r', 'l'],
 ));
 md.push('');
-md.push('Field: kv-envelope `FieldEncryptor` (LocalAesKek + MemoryKeyStore, warm; AAD = 9-byte prefix + a 12-byte row label like `users.ssn#42`, nonces drawn from a pooled `randomFill`) ' +
-  'vs minimal AES-256-GCM in a few lines (nonce|ct|tag, no AAD, `randomBytes(12)` per call, synchronous) ' +
+md.push(markdownTable(
+  ['Case', 'Contestant', 'ops/s', 'MB/s', 'overhead B', 'kv / it'],
+  results.flatMap((r) => r.contestants.map((x, i) => [
+    i === 0 ? r.title : '', x.name, fmtOps(x.opsPerSec), fmtMB(x.mbPerSec), x.overheadBytes ?? '–',
+    x.kvRatio ? `${fmtRatio(x.kvRatio.median)} (${fmtRatio(x.kvRatio.min)}–${fmtRatio(x.kvRatio.max)})` : '',
+  ])),
+  ['l', 'l', 'r', 'r', 'r', 'r'],
+));
+md.push('');
+md.push(`Field: kv-envelope \`FieldEncryptor\` (LocalAesKek + MemoryKeyStore, warm; AAD = 9-byte prefix + the 12-byte row label \`${ROW_LABEL}\`) ` +
+  'vs the floor (createCipheriv + setAAD(21 bytes) + update + final + getAuthTag, nothing else), ' +
+  'minimal AES-256-GCM in a few lines (nonce|ct|tag, no AAD, `randomBytes(12)` per call), ' +
   'and the AWS Encryption SDK (committing unsigned suite `ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY`, caching CMM over a raw AES keyring, default 4 KiB frames). ' +
-  'Envelope: `EnvelopeClient` (default 1 MiB frames, default DEK cache) vs one-shot GCM over the whole buffer and the same AWS CMM. ' +
-  `Each figure is the median of ${settings.rounds} interleaved rounds; on a shared 2-core VM rounds differ by 10-25%, so treat ratios within ~10% of a target as a tie.`);
+  `Deterministic: \`encryptDeterministic\` with keyName and AAD \`${COLUMN.aad}\` vs AES-SIV-256 alone with the same two associated-data components, ` +
+  'on noble (`aessiv`, pure JS) and on node:crypto (kv-envelope\'s S2V/CTR); the per-row case changes the AAD on every call. ' +
+  'Envelope: `EnvelopeClient` (default frames, default DEK cache) vs one-shot GCM over the whole buffer and the same AWS CMM. ' +
+  'Treat a ratio whose min–max straddles its target as a tie.');
 const markdown = md.join('\n');
 console.log('\n## Markdown (README)\n');
 console.log(markdown);
@@ -328,14 +473,14 @@ consume();
 if (settings.json) {
   const doc = {
     environment: env,
-    settings: { time: settings.time, rounds: settings.rounds, warmupTime: settings.warmupTime, minSamples: settings.iterations, batchTargetMs: settings.batchTargetMs, quick: settings.quick === true },
+    settings: { rounds: settings.rounds, warmupRounds: settings.warmupRounds, sliceMs: settings.sliceMs, batchTargetMs: settings.batchTargetMs, gcBetweenSlices: gcBetweenSlices() !== undefined, quick: settings.quick === true },
     notes: {
-      opsPerSec: '1000 / mean per-call latency of the median of the interleaved rounds; each sample is one batch of calls divided by the batch size',
+      opsPerSec: 'median over the kept rounds of calls / elapsed time in that round\'s slice',
+      kvRatio: 'kv-envelope ops/s divided by the contestant\'s ops/s in the same round; median, min and max over the rounds',
       otherCores: 'CPU cores used by other processes (and hypervisor steal) during the case, from /proc/stat; > 0.2 flags the case as contended',
       mbPerSec: '10^6 plaintext bytes per second (sizes >= 1 KiB only)',
       overheadBytes: 'ciphertext length minus plaintext length',
       awsFrameLength: 4096,
-      kvFrameSize: 256 * 1024,
     },
     agreement: { ok: true, ms: agreementMs },
     results,
