@@ -111,7 +111,7 @@ export function printEnvironment(env, settings) {
   if (settings.sliceMs !== undefined) {
     console.log(`${settings.rounds} interleaved rounds per case (+${settings.warmupRounds} warm-up rounds discarded), ${settings.sliceMs} ms per contestant per round, ` +
       `rotated order; ${gcBetweenSlices() ? 'a full GC before every slice (--expose-gc)' : 'NO GC between slices (could not enable gc(): large-message ratios are less steady)'}; ` +
-      'ratios are the median of per-round ratios, with min–max');
+      'ratios are the median of per-round ratios (on CPU time; wall-clock alongside), with min–max');
     return;
   }
   console.log(`tinybench: ${settings.time} ms per task in ${settings.rounds ?? 1} interleaved round(s) (median round reported), ${settings.warmupTime} ms warm-up; ` +
@@ -306,16 +306,22 @@ function enableGc() {
 /**
  * Runs one case: `settings.warmupRounds` discarded rounds, then `settings.rounds` kept ones. A
  * round runs every contestant for `settings.sliceMs` in a rotated order (round r starts with
- * contestant r mod n), each slice after a full collection when node runs with --expose-gc, so no
+ * contestant r mod n), each slice after a full collection when gc() is available, so no
  * contestant pays for another's garbage (at 1 MiB that alone used to swing a ratio 2x).
+ *
+ * Each slice yields two rates: calls per wall-clock second, and calls per second of this
+ * process's CPU time (user + system, all its threads). Other processes stretch wall time by
+ * whatever share of the CPU they take during that slice; CPU time does not see them, so on a
+ * busy machine the CPU-time ratios stay put while wall-clock ratios scatter.
  * Contestants are compared round by round with {@link roundRatios}: both sides of a ratio ran
  * within the same few hundred ms, so a slow phase of the machine cancels out instead of deciding it.
- * `contestants`: [{ name, op, async }]. Returns { perRound: Map(name -> ops/s per kept round), otherCores }.
+ * `contestants`: [{ name, op, async }]. Returns { wall, cpu: Map(name -> rate per kept round), otherCores }.
  */
 export async function runRounds(settings, contestants) {
   const batches = new Map();
   for (const c of contestants) batches.set(c.name, await calibrateBatch(c.op, c.async, settings.batchTargetMs));
-  const perRound = new Map(contestants.map((c) => [c.name, []]));
+  const wall = new Map(contestants.map((c) => [c.name, []]));
+  const cpu = new Map(contestants.map((c) => [c.name, []]));
   const before = cpuSnapshot();
   const total = settings.warmupRounds + settings.rounds;
   const gc = gcBetweenSlices();
@@ -323,17 +329,20 @@ export async function runRounds(settings, contestants) {
     for (let i = 0; i < contestants.length; i++) {
       const c = contestants[(i + round) % contestants.length];
       gc?.();
-      const opsPerSec = await timeSlice(c, batches.get(c.name), settings.sliceMs);
-      if (round >= settings.warmupRounds) perRound.get(c.name).push(opsPerSec);
+      const rates = await timeSlice(c, batches.get(c.name), settings.sliceMs);
+      if (round < settings.warmupRounds) continue;
+      wall.get(c.name).push(rates.wall);
+      cpu.get(c.name).push(rates.cpu);
     }
   }
-  return { perRound, batches, otherCores: otherCores(before, cpuSnapshot()) };
+  return { wall, cpu, otherCores: otherCores(before, cpuSnapshot()) };
 }
 
-/** Calls `c.op` in batches of `batch` until `ms` have passed; returns calls per second. */
+/** Calls `c.op` in batches of `batch` until `ms` have passed; returns calls per wall and per CPU second. */
 async function timeSlice(c, batch, ms) {
   let calls = 0;
   let elapsed;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   do {
     if (c.async) for (let i = 0; i < batch; i++) sink = await c.op();
@@ -341,7 +350,8 @@ async function timeSlice(c, batch, ms) {
     calls += batch;
     elapsed = performance.now() - t0;
   } while (elapsed < ms);
-  return (calls * 1000) / elapsed;
+  const used = process.cpuUsage(cpu0);
+  return { wall: (calls * 1000) / elapsed, cpu: (calls * 1e6) / Math.max(1, used.user + used.system) };
 }
 
 /** a / b for each round (both measured in that round). */
