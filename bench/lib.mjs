@@ -111,7 +111,8 @@ export function printEnvironment(env, settings) {
   if (settings.sliceMs !== undefined) {
     console.log(`${settings.rounds} interleaved rounds per case (+${settings.warmupRounds} warm-up rounds discarded), ${settings.sliceMs} ms per contestant per round, ` +
       `rotated order; ${gcBetweenSlices() ? 'a full GC before every slice (--expose-gc)' : 'NO GC between slices (could not enable gc(): large-message ratios are less steady)'}; ` +
-      'ratios are the median of per-round ratios (on CPU time; wall-clock alongside), with min–max');
+      'a round\'s rate is batch size / median batch time ("typical", robust to other processes) and calls / slice time ("mean"); ' +
+      'ratios are the median of per-round ratios, with min–max');
     return;
   }
   console.log(`tinybench: ${settings.time} ms per task in ${settings.rounds ?? 1} interleaved round(s) (median round reported), ${settings.warmupTime} ms warm-up; ` +
@@ -120,7 +121,7 @@ export function printEnvironment(env, settings) {
 
 /**
  * Parses `--quick`, `--time=ms`, `--rounds=n`, `--warmup=ms`, `--slice=ms`, `--warmup-rounds=n`,
- * `--json=path`, `--no-json`. `quick` holds what `--quick` sets (by default: short tinybench runs).
+ * `--only=text` (cases whose title contains it), `--json=path`, `--no-json`. `quick` holds what `--quick` sets (by default: short tinybench runs).
  */
 export function parseArgs(argv, defaults, quick = { time: 150, warmupTime: 50, iterations: 8 }) {
   const s = { ...defaults };
@@ -132,10 +133,11 @@ export function parseArgs(argv, defaults, quick = { time: 150, warmupTime: 50, i
     else if (a.startsWith('--warmup=')) s.warmupTime = Number(a.slice(9));
     else if (a.startsWith('--slice=')) s.sliceMs = Number(a.slice(8));
     else if (a.startsWith('--warmup-rounds=')) s.warmupRounds = Number(a.slice(16));
+    else if (a.startsWith('--only=')) s.only = a.slice(7);
     else if (a.startsWith('--json=')) json = a.slice(7);
     else if (a === '--no-json') json = null;
     else if (a === '--help' || a === '-h') {
-      console.log('options: --quick (smoke run, numbers meaningless, no JSON unless --json) --time=ms --rounds=n --warmup=ms --slice=ms --warmup-rounds=n --json=path --no-json');
+      console.log('options: --quick (smoke run, numbers meaningless, no JSON unless --json) --time=ms --rounds=n --warmup=ms --slice=ms --warmup-rounds=n --only=text --json=path --no-json');
       process.exit(0);
     } else {
       console.error(`unknown option ${a} (--help lists them)`);
@@ -309,19 +311,21 @@ function enableGc() {
  * contestant r mod n), each slice after a full collection when gc() is available, so no
  * contestant pays for another's garbage (at 1 MiB that alone used to swing a ratio 2x).
  *
- * Each slice yields two rates: calls per wall-clock second, and calls per second of this
- * process's CPU time (user + system, all its threads). Other processes stretch wall time by
- * whatever share of the CPU they take during that slice; CPU time does not see them, so on a
- * busy machine the CPU-time ratios stay put while wall-clock ratios scatter.
+ * A slice is timed batch by batch (batches of ~`settings.batchTargetMs`) and yields two rates:
+ * - `typical`: batch size / the MEDIAN batch time. When other processes take the CPU, the
+ *   scheduler preempts this one for milliseconds at a time; that lands in a few batches and the
+ *   median ignores them, where it would stretch the whole slice. Rare pauses of the contestant's
+ *   own (a major GC) are ignored too, so compare `mean` when allocation matters.
+ * - `mean`: all calls / the slice's wall-clock time, pauses and preemption included.
  * Contestants are compared round by round with {@link roundRatios}: both sides of a ratio ran
  * within the same few hundred ms, so a slow phase of the machine cancels out instead of deciding it.
- * `contestants`: [{ name, op, async }]. Returns { wall, cpu: Map(name -> rate per kept round), otherCores }.
+ * `contestants`: [{ name, op, async }]. Returns { typical, mean: Map(name -> ops/s per kept round), otherCores }.
  */
 export async function runRounds(settings, contestants) {
   const batches = new Map();
   for (const c of contestants) batches.set(c.name, await calibrateBatch(c.op, c.async, settings.batchTargetMs));
-  const wall = new Map(contestants.map((c) => [c.name, []]));
-  const cpu = new Map(contestants.map((c) => [c.name, []]));
+  const typical = new Map(contestants.map((c) => [c.name, []]));
+  const mean = new Map(contestants.map((c) => [c.name, []]));
   const before = cpuSnapshot();
   const total = settings.warmupRounds + settings.rounds;
   const gc = gcBetweenSlices();
@@ -331,27 +335,27 @@ export async function runRounds(settings, contestants) {
       gc?.();
       const rates = await timeSlice(c, batches.get(c.name), settings.sliceMs);
       if (round < settings.warmupRounds) continue;
-      wall.get(c.name).push(rates.wall);
-      cpu.get(c.name).push(rates.cpu);
+      typical.get(c.name).push(rates.typical);
+      mean.get(c.name).push(rates.mean);
     }
   }
-  return { wall, cpu, otherCores: otherCores(before, cpuSnapshot()) };
+  return { typical, mean, otherCores: otherCores(before, cpuSnapshot()) };
 }
 
-/** Calls `c.op` in batches of `batch` until `ms` have passed; returns calls per wall and per CPU second. */
+/** Calls `c.op` in batches of `batch` until `ms` have passed; returns { typical, mean } calls per second. */
 async function timeSlice(c, batch, ms) {
-  let calls = 0;
+  const times = [];
   let elapsed;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const start = performance.now();
   do {
+    const t0 = performance.now();
     if (c.async) for (let i = 0; i < batch; i++) sink = await c.op();
     else for (let i = 0; i < batch; i++) sink = c.op();
-    calls += batch;
-    elapsed = performance.now() - t0;
+    const t1 = performance.now();
+    times.push(t1 - t0);
+    elapsed = t1 - start;
   } while (elapsed < ms);
-  const used = process.cpuUsage(cpu0);
-  return { wall: (calls * 1000) / elapsed, cpu: (calls * 1e6) / Math.max(1, used.user + used.system) };
+  return { typical: (batch * 1000) / median(times), mean: (times.length * batch * 1000) / elapsed };
 }
 
 /** a / b for each round (both measured in that round). */
