@@ -342,7 +342,13 @@ export async function runRounds(settings, contestants) {
   return { typical, mean, otherCores: otherCores(before, cpuSnapshot()) };
 }
 
-/** Calls `c.op` in batches of `batch` until `ms` have passed; returns { typical, mean } calls per second. */
+/**
+ * A median of fewer batches than this is one unlucky batch: a slice runs at least this many even
+ * when one call outlasts `sliceMs` (1 MiB in pure JS, the AWS SDK).
+ */
+const MIN_BATCHES = 7;
+
+/** Calls `c.op` in batches of `batch` for `ms` (and MIN_BATCHES); returns { typical, mean } calls per second. */
 async function timeSlice(c, batch, ms) {
   const times = [];
   let elapsed;
@@ -354,7 +360,7 @@ async function timeSlice(c, batch, ms) {
     const t1 = performance.now();
     times.push(t1 - t0);
     elapsed = t1 - start;
-  } while (elapsed < ms);
+  } while (elapsed < ms || times.length < MIN_BATCHES);
   return { typical: (batch * 1000) / median(times), mean: (times.length * batch * 1000) / elapsed };
 }
 

@@ -15,19 +15,10 @@
 // slice, warm-up rounds discarded); a ratio is the MEDIAN of the per-round ratios, shown with its
 // min–max, never a ratio of two medians. Results: tables on stdout, Markdown ready for the README,
 // and bench/results.json.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { aessiv, gcm } from '@noble/ciphers/aes.js';
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  getLocalCryptographicMaterialsCache,
-  NodeCachingMaterialsManager,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from '@aws-crypto/client-node';
+import { aws, AWS_SUITE, createFloor, createSiv, noble, rawNode } from './contestants.mjs';
 import {
   assertRejects, assertSameBytes, consume, CONTENDED_CORES, environment, fmtCores, flipBit, fmtMB, fmtOps, fmtRatio, fmtSize,
   gcBetweenSlices, loadBuiltPackage, loadSourceModule, markdownTable, parseArgs, printEnvironment, roundRatios, runRounds, summarize, textTable,
@@ -62,104 +53,10 @@ const COLUMN = { keyName: 'users.email', aad: 'users.email' };
 
 // ---------- contestants ----------
 
-/** (a) Minimal raw node:crypto AES-256-GCM: nonce | ciphertext | tag. */
-const rawNode = {
-  encrypt(key, plaintext, nonce = randomBytes(12)) {
-    const c = createCipheriv('aes-256-gcm', key, nonce);
-    const ct = c.update(plaintext);
-    const fin = c.final();
-    return Buffer.concat([nonce, ct, fin, c.getAuthTag()]);
-  },
-  decrypt(key, sealed) {
-    const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-    d.setAuthTag(sealed.subarray(sealed.length - 16));
-    const pt = d.update(sealed.subarray(12, sealed.length - 16));
-    return Buffer.concat([pt, d.final()]);
-  },
-};
-
-/** (b) @noble/ciphers gcm, same layout. */
-const noble = {
-  encrypt(key, plaintext, nonce = randomBytes(12)) {
-    const ct = gcm(key, nonce).encrypt(plaintext); // ciphertext | tag
-    const out = new Uint8Array(12 + ct.length);
-    out.set(nonce, 0);
-    out.set(ct, 12);
-    return out;
-  },
-  decrypt(key, sealed) {
-    return gcm(key, sealed.subarray(0, 12)).decrypt(sealed.subarray(12));
-  },
-};
-
-/** (c) AWS Encryption SDK: committing unsigned suite, caching CMM over a raw AES keyring. */
-const AWS_SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
-const aws = (() => {
-  const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-  const keyring = new RawAesKeyringNode({
-    keyNamespace: 'bench',
-    keyName: 'aes-256',
-    unencryptedMasterKey: new Uint8Array(randomBytes(32)),
-    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-  });
-  const cmm = new NodeCachingMaterialsManager({
-    backingMaterials: keyring,
-    cache: getLocalCryptographicMaterialsCache(100),
-    maxAge: 60_000,
-    maxMessagesEncrypted: 2 ** 32, // the SDK's maximum: never the limit during a run
-  });
-  return {
-    async encrypt(plaintext) {
-      // plaintextLength is what lets the caching CMM serve this call from the cache.
-      const { result } = await encrypt(cmm, plaintext, { suiteId: AWS_SUITE, plaintextLength: plaintext.length });
-      return result;
-    },
-    async decrypt(message) {
-      return (await decrypt(cmm, message)).plaintext;
-    },
-    async header(message) {
-      return (await decrypt(cmm, message)).messageHeader;
-    },
-  };
-})();
-
-/**
- * (d) The floor of a field encryption: createCipheriv + setAAD + update + final + getAuthTag and
- * nothing else (no nonce generation, no output assembly), with the field path's AAD length.
- * What kv-envelope's field path costs on top of OpenSSL is kv / floor.
- */
-const floorAad = Buffer.alloc(9 + Buffer.byteLength(ROW_LABEL), 7);
-const floorNonce = randomBytes(12);
-const floor = {
-  encrypt(key, plaintext) {
-    const c = createCipheriv('aes-256-gcm', key, floorNonce);
-    c.setAAD(floorAad);
-    const ct = c.update(plaintext);
-    c.final();
-    return [ct, c.getAuthTag()];
-  },
-  decrypt(key, [ct, tag]) {
-    const d = createDecipheriv('aes-256-gcm', key, floorNonce);
-    d.setAuthTag(tag);
-    d.setAAD(floorAad);
-    const pt = d.update(ct);
-    d.final();
-    return pt;
-  },
-};
-
-/** (e) AES-SIV, deterministic: noble's pure-JS aessiv (kv-envelope's engine until v2) and the node:crypto S2V/CTR. */
-const sivKey = new Uint8Array(randomBytes(64));
+const floor = createFloor(9 + Buffer.byteLength(ROW_LABEL));
+const { nobleSiv, nodeSiv } = createSiv(sivSource);
 const sivPrefix = Uint8Array.of(0xf2, ...randomBytes(8)); // the field prefix: version + keyRef
 const sivAad = new TextEncoder().encode(COLUMN.aad);
-const nobleSiv = {
-  seal: (pt, ...ad) => aessiv(sivKey, ...ad).encrypt(pt),
-  open: (sealed, ...ad) => aessiv(sivKey, ...ad).decrypt(sealed),
-};
-const nodeSiv = sivSource && {
-  seal: (pt, ...ad) => sivSource.sivSeal(sivKey, pt, ...ad),
-  open: (sealed, ...ad) => sivSource.sivOpen(sivKey, sealed, ...ad),
-};
 
 // kv-envelope, warm: one KEK, one key store, the default caches.
 const kek = new kv.LocalAesKek({ id: 'bench/local-aes', key: randomBytes(32) });

@@ -59,14 +59,28 @@ function dbl(x: Uint8Array): void {
 }
 
 /**
- * A scratch copy of `s` padded to whole blocks (RFC 4493 §2.4: `s ‖ 0x80 ‖ 0*` unless `s` is a
- * non-empty multiple of 16), so CMAC can tweak it in place.
+ * Reused scratch memory for the padded S2V inputs and the CTR counter blocks of short values: a
+ * fresh ArrayBuffer per call costs more garbage collection than the AES itself at 100 bytes.
+ * Safe to share because every use ends (OpenSSL has copied what it needs) before the next
+ * begins, all synchronously; plaintext copies are zeroed right after use.
+ */
+const SCRATCH_SIZE = ECB_KEYSTREAM_MAX + BLOCK;
+const paddedScratch = new Uint8Array(SCRATCH_SIZE);
+const counterScratch = new Uint8Array(SCRATCH_SIZE);
+
+/**
+ * `s` padded to whole blocks (RFC 4493 §2.4: `s ‖ 0x80 ‖ 0*` unless `s` is a non-empty multiple
+ * of 16), in scratch memory (or a new array when long), so CMAC can tweak it in place.
  */
 function padded(s: Uint8Array): Uint8Array {
   const whole = s.length !== 0 && s.length % BLOCK === 0;
-  const buf = new Uint8Array(whole ? s.length : (s.length & ~(BLOCK - 1)) + BLOCK);
+  const length = whole ? s.length : (s.length & ~(BLOCK - 1)) + BLOCK;
+  const buf = length <= SCRATCH_SIZE ? paddedScratch.subarray(0, length) : new Uint8Array(length);
   buf.set(s);
-  if (!whole) buf[s.length] = 0x80;
+  if (!whole) {
+    buf[s.length] = 0x80;
+    buf.fill(0, s.length + 1);
+  }
   return buf;
 }
 
@@ -175,7 +189,7 @@ function ctr(ctx: SivContext, v: Uint8Array, input: Uint8Array, out: Uint8Array,
     out.set(createCipheriv(`aes-${ctx.bits}-ctr`, ctx.key.subarray(ctx.key.length >> 1), q).update(input), offset);
     return;
   }
-  const counters = new Uint8Array((n + BLOCK - 1) & ~(BLOCK - 1));
+  const counters = counterScratch.subarray(0, (n + BLOCK - 1) & ~(BLOCK - 1));
   for (let at = 0; at < counters.length; at += BLOCK) {
     counters.set(q, at);
     for (let j = BLOCK - 1; j >= 0 && ++q[j]! === 256; j--) q[j] = 0;
