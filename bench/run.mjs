@@ -86,7 +86,7 @@ async function checkAgreement() {
   // AES-SIV: node:crypto ≡ noble, both directions, for 0..3 associated-data components and the
   // block / keystream boundaries; both reject a flipped bit.
   if (nodeSiv) {
-    for (const n of [0, 1, 15, 16, 17, 100, 1023, 1024, 1025, 4099]) {
+    for (const n of [0, 1, 15, 16, 17, 100, 255, 256, 257, 1023, 1024, 1025, 1041, 4099]) {
       for (const ad of [[], [sivAad], [sivPrefix, sivAad], [sivPrefix, new Uint8Array(0), randomBytes(33)]]) {
         const pt = randomBytes(n);
         const a = nodeSiv.seal(pt, ...ad);

@@ -18,10 +18,13 @@ const RUNS = { numRuns: 200 };
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
 const sivKey = fc.constantFrom(32, 48, 64).chain((n) => bytes(n));
-/** Lengths around the block size and the ECB/CTR switch at 1024 bytes are where padding and xorend bugs live. */
+/**
+ * Lengths around the block size, the ECB/CTR switch at 256 bytes and the end of the scratch
+ * memory (1040) are where padding, xorend and keystream bugs live.
+ */
 const plaintext = fc.oneof(
   fc.uint8Array({ maxLength: 48 }),
-  fc.constantFrom(15, 16, 17, 31, 32, 33, 1008, 1023, 1024, 1025, 1040, 4099).chain((n) => bytes(n)),
+  fc.constantFrom(15, 16, 17, 31, 32, 33, 240, 255, 256, 257, 272, 1023, 1024, 1025, 1039, 1040, 1041, 4099).chain((n) => bytes(n)),
   fc.uint8Array({ maxLength: 3000, size: 'max' }),
 );
 const associatedData = fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 500, maxLength: 600 })), { maxLength: 5 });

@@ -16,9 +16,10 @@ const ZERO_IV = new Uint8Array(BLOCK);
 /**
  * Up to this many bytes, CTR XORs a keystream the cached ECB context makes from counter blocks
  * (one OpenSSL call, no context setup); longer inputs use a fresh `aes-*-ctr` context, whose
- * native CTR is faster per byte. Both give identical bytes (tested on both sides of the limit).
+ * native CTR wins per byte. Measured (interleaved, keystream alone): ECB 1.4x CTR at 100 B,
+ * 1.2x at 256 B, even at ~384 B, 0.55x at 1 KiB. Both give identical bytes (tested on both sides).
  */
-export const ECB_KEYSTREAM_MAX = 1024;
+export const ECB_KEYSTREAM_MAX = 256;
 /** Associated data is memoized only up to this many bytes in all (a bound on the copy kept). */
 const MEMO_AD_MAX = 512;
 
@@ -64,9 +65,9 @@ function dbl(x: Uint8Array): void {
  * Safe to share because every use ends (OpenSSL has copied what it needs) before the next
  * begins, all synchronously; plaintext copies are zeroed right after use.
  */
-const SCRATCH_SIZE = ECB_KEYSTREAM_MAX + BLOCK;
-const paddedScratch = new Uint8Array(SCRATCH_SIZE);
-const counterScratch = new Uint8Array(SCRATCH_SIZE);
+const PADDED_SCRATCH_SIZE = 1024 + BLOCK;
+const paddedScratch = new Uint8Array(PADDED_SCRATCH_SIZE);
+const counterScratch = new Uint8Array(ECB_KEYSTREAM_MAX);
 
 /**
  * `s` padded to whole blocks (RFC 4493 §2.4: `s ‖ 0x80 ‖ 0*` unless `s` is a non-empty multiple
@@ -75,7 +76,7 @@ const counterScratch = new Uint8Array(SCRATCH_SIZE);
 function padded(s: Uint8Array): Uint8Array {
   const whole = s.length !== 0 && s.length % BLOCK === 0;
   const length = whole ? s.length : (s.length & ~(BLOCK - 1)) + BLOCK;
-  const buf = length <= SCRATCH_SIZE ? paddedScratch.subarray(0, length) : new Uint8Array(length);
+  const buf = length <= PADDED_SCRATCH_SIZE ? paddedScratch.subarray(0, length) : new Uint8Array(length);
   buf.set(s);
   if (!whole) {
     buf[s.length] = 0x80;
