@@ -3,9 +3,12 @@
  * `aes-*-cbc` context, CTR on an `aes-*-ecb` keystream or an `aes-*-ctr` context. Only the
  * RFC's glue (dbl, xor, padding, the counter mask) is written here; every AES block is OpenSSL's.
  *
- * Speed comes from keeping per key, across calls: the CBC context (never finalized, so it keeps
- * chaining), the CMAC subkeys, CMAC(<zero>) and an ECB context for short CTR keystreams. Creating
- * an OpenSSL context costs ~1.5 µs, a whole 100-byte seal on warm contexts ~2.5 µs.
+ * Speed comes from state kept per key array across calls: the CBC context (never finalized, so
+ * it keeps chaining), the CMAC subkeys, CMAC(<zero>), an ECB context for short CTR keystreams,
+ * and the last call's associated data with S2V's D after it. Creating an OpenSSL context costs
+ * ~1.5 µs, about what a whole 100-byte seal costs on warm contexts. Measured at 100 B against
+ * noble's `aessiv` (one process, interleaved rounds, median of batch times): seal 4.4x when the
+ * associated data changes every call, 7.9x when it repeats (a column's context); open 6.8x.
  *
  * @module
  */
