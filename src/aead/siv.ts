@@ -87,10 +87,7 @@ export class AesSiv {
    * @throws {RangeError} If `key` has a wrong size or there are too many `associatedData` components.
    */
   seal(key: Uint8Array, plaintext: Uint8Array, ...associatedData: Uint8Array[]): Uint8Array {
-    assertSivKey(key);
-    assertBytes(plaintext, 'plaintext');
-    assertAssociatedData(associatedData);
-    return this.backend.sivSeal(key, plaintext, associatedData);
+    return seal(this.backend, key, plaintext, associatedData);
   }
 
   /**
@@ -107,17 +104,26 @@ export class AesSiv {
    *   so a truncation is reported like any other tampering). No plaintext is released.
    */
   open(key: Uint8Array, sealed: Uint8Array, ...associatedData: Uint8Array[]): Uint8Array {
-    assertSivKey(key);
-    assertBytes(sealed, 'sealed');
-    assertAssociatedData(associatedData);
-    if (sealed.length < SIV_LENGTH) throw new DecryptionFailedError();
-    const plaintext = this.backend.sivOpen(key, sealed, associatedData);
-    if (plaintext === undefined) throw new DecryptionFailedError();
-    return plaintext;
+    return open(this.backend, key, sealed, associatedData);
   }
 }
 
-const defaultSiv = new AesSiv();
+function seal(backend: AeadBackend, key: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array[]): Uint8Array {
+  assertSivKey(key);
+  assertBytes(plaintext, 'plaintext');
+  assertAssociatedData(associatedData);
+  return backend.sivSeal(key, plaintext, associatedData);
+}
+
+function open(backend: AeadBackend, key: Uint8Array, sealed: Uint8Array, associatedData: Uint8Array[]): Uint8Array {
+  assertSivKey(key);
+  assertBytes(sealed, 'sealed');
+  assertAssociatedData(associatedData);
+  if (sealed.length < SIV_LENGTH) throw new DecryptionFailedError();
+  const plaintext = backend.sivOpen(key, sealed, associatedData);
+  if (plaintext === undefined) throw new DecryptionFailedError();
+  return plaintext;
+}
 
 /**
  * {@link AesSiv.seal} on the default (node:crypto) backend.
@@ -130,7 +136,7 @@ const defaultSiv = new AesSiv();
  * @throws {RangeError} If `key` has a wrong size or there are too many `associatedData` components.
  */
 export function sivSeal(key: Uint8Array, plaintext: Uint8Array, ...associatedData: Uint8Array[]): Uint8Array {
-  return defaultSiv.seal(key, plaintext, ...associatedData);
+  return seal(defaultBackend, key, plaintext, associatedData);
 }
 
 /**
@@ -145,5 +151,5 @@ export function sivSeal(key: Uint8Array, plaintext: Uint8Array, ...associatedDat
  * @throws {DecryptionFailedError} If verification fails (see {@link AesSiv.open}). No plaintext is released.
  */
 export function sivOpen(key: Uint8Array, sealed: Uint8Array, ...associatedData: Uint8Array[]): Uint8Array {
-  return defaultSiv.open(key, sealed, ...associatedData);
+  return open(defaultBackend, key, sealed, associatedData);
 }
