@@ -14,6 +14,7 @@
  */
 import { type Cipher, createCipheriv, timingSafeEqual } from 'node:crypto';
 
+// Copies are made with `new Uint8Array(x)`, never `x.slice()`: on a Buffer, slice() is a view.
 const BLOCK = 16;
 const ZERO_IV = new Uint8Array(BLOCK);
 /**
@@ -119,7 +120,7 @@ function createContext(key: Uint8Array): SivContext {
   dbl(k2);
   const ecb = createCipheriv(`aes-${bits}-ecb`, key.subarray(half), null);
   const ctx: SivContext = {
-    key: key.slice(), cbc, chain, k1, k2, d0: new Uint8Array(BLOCK), ecb, bits, memoAd: undefined, memoD: new Uint8Array(BLOCK),
+    key: new Uint8Array(key), cbc, chain, k1, k2, d0: new Uint8Array(BLOCK), ecb, bits, memoAd: undefined, memoD: new Uint8Array(BLOCK),
   };
   ctx.d0.set(cmac(ctx, new Uint8Array(BLOCK), true));
   return ctx;
@@ -155,7 +156,7 @@ function adChain(ctx: SivContext, associatedData: readonly Uint8Array[]): Uint8A
     total += s.length;
   }
   if (total <= MEMO_AD_MAX) {
-    ctx.memoAd = associatedData.map((s) => s.slice());
+    ctx.memoAd = associatedData.map((s) => new Uint8Array(s));
     ctx.memoD.set(d);
   }
   return d;
@@ -186,7 +187,7 @@ function s2v(ctx: SivContext, associatedData: readonly Uint8Array[], plaintext: 
 function ctr(ctx: SivContext, v: Uint8Array, input: Uint8Array, out: Uint8Array, offset: number): void {
   const n = input.length;
   if (n === 0) return;
-  const q = v.slice(0, BLOCK);
+  const q = new Uint8Array(v); // a copy: v may be a view into the caller's sealed bytes
   q[8] = q[8]! & 0x7f;
   q[12] = q[12]! & 0x7f;
   if (n > ECB_KEYSTREAM_MAX) {
