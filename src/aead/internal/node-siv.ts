@@ -191,7 +191,9 @@ function ctr(ctx: SivContext, v: Uint8Array, input: Uint8Array, out: Uint8Array,
   q[8] = q[8]! & 0x7f;
   q[12] = q[12]! & 0x7f;
   if (n > ECB_KEYSTREAM_MAX) {
-    out.set(createCipheriv(`aes-${ctx.bits}-ctr`, ctx.key.subarray(ctx.key.length >> 1), q).update(input), offset);
+    const result = createCipheriv(`aes-${ctx.bits}-ctr`, ctx.key.subarray(ctx.key.length >> 1), q).update(input);
+    out.set(result, offset);
+    result.fill(0); // on open: the candidate plaintext, not yet verified
     return;
   }
   const counters = counterScratch.subarray(0, (n + BLOCK - 1) & ~(BLOCK - 1));
@@ -203,7 +205,6 @@ function ctr(ctx: SivContext, v: Uint8Array, input: Uint8Array, out: Uint8Array,
   for (let i = 0; i < n; i++) out[offset + i] = input[i]! ^ keystream[i]!;
   keystream.fill(0);
 }
-
 
 /**
  * AES-SIV encrypt (RFC 5297 §2.6): `V ‖ CTR(plaintext)`. Trusts its arguments (32/48/64-byte
