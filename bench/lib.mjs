@@ -343,10 +343,12 @@ export async function runRounds(settings, contestants) {
 }
 
 /**
- * A median of fewer batches than this is one unlucky batch: a slice runs at least this many even
- * when one call outlasts `sliceMs` (1 MiB in pure JS, the AWS SDK).
+ * A median of fewer batches than this is one unlucky batch: a slice runs at least this many,
+ * unless that takes over MAX_SLICE_FACTOR x `sliceMs` (one call of 1 MiB in pure JS or through
+ * the AWS SDK lasts longer than a slice; those contestants are references, never a target's).
  */
 const MIN_BATCHES = 7;
+const MAX_SLICE_FACTOR = 4;
 
 /** Calls `c.op` in batches of `batch` for `ms` (and MIN_BATCHES); returns { typical, mean } calls per second. */
 async function timeSlice(c, batch, ms) {
@@ -360,7 +362,7 @@ async function timeSlice(c, batch, ms) {
     const t1 = performance.now();
     times.push(t1 - t0);
     elapsed = t1 - start;
-  } while (elapsed < ms || times.length < MIN_BATCHES);
+  } while (elapsed < ms || (times.length < MIN_BATCHES && elapsed < MAX_SLICE_FACTOR * ms));
   return { typical: (batch * 1000) / median(times), mean: (times.length * batch * 1000) / elapsed };
 }
 
