@@ -172,21 +172,69 @@ for (const mode of ['sequence', 'concurrent']) {
 }
 const verifyHeader = ['mode', 'alg', 'verifier', 'tokens/s', 'time per token', 'ours ÷ this', 'round spread'];
 console.log(textTable(verifyHeader, verifyRows, ['l', 'l', 'l', 'r', 'r', 'r', 'r']));
+
+// CPU cost per token: process CPU time (user + system, ALL threads: jose's WebCrypto work on the
+// libuv pool is counted) per verified token. Wall-clock ratios on a busy machine depend on how the
+// scheduler shares the cores; CPU per token barely does. Same interleaving: rotated order per
+// round, median of per-round ratios.
+async function cpuPerToken(op, perOp, budgetMs) {
+  const start = process.cpuUsage();
+  let n = 0;
+  for (;;) {
+    await op();
+    n++;
+    if (n % 8 === 0) {
+      const u = process.cpuUsage(start);
+      if ((u.user + u.system) / 1000 >= budgetMs) return (u.user + u.system) / (n * perOp);
+    }
+  }
+}
+const cpuRounds = settings.rounds;
+const cpuBudgetMs = Math.max(20, settings.time / settings.rounds / 5);
+const cpuRows = [];
+for (const mode of ['sequence', 'concurrent']) {
+  for (const c of prepared) {
+    const perOp = mode === 'concurrent' ? IN_FLIGHT : 1;
+    const contestants = c.modes[mode];
+    const perRound = contestants.map(() => []);
+    for (let round = 0; round < cpuRounds; round++) {
+      for (let i = 0; i < contestants.length; i++) {
+        const k = (i + round) % contestants.length;
+        perRound[k].push(await cpuPerToken(contestants[k].op, perOp, cpuBudgetMs));
+      }
+    }
+    const oursOver = (k) => median(perRound[k].map((us, r) => us / perRound[0][r])); // their CPU ÷ ours = ours ÷ theirs in tokens per CPU-second
+    const best = (prefix) => Math.min(...contestants.map((x, k) => (x.name.startsWith(prefix) ? oursOver(k) : Infinity)));
+    const entry = summary.find((x) => x.mode === mode && x.alg === c.alg);
+    entry.joseCpu = best('jose');
+    entry.fastJwtCpu = best('fast-jwt');
+    contestants.forEach((x, k) => {
+      const us = median(perRound[k]);
+      results.verify.find((r) => r.alg === c.alg && r.mode === mode && r.name === x.name).cpuUsPerToken = us;
+      cpuRows.push([MODE_LABEL[mode], c.alg, x.name, `${us.toFixed(1)} µs`, k === 0 ? '–' : fmtRatio(oursOver(k))]);
+    });
+  }
+}
+console.log('\n## verify: CPU time per token (all threads), same contestants\n');
+console.log(textTable(['mode', 'alg', 'verifier', 'CPU per token', 'ours ÷ this'], cpuRows, ['l', 'l', 'l', 'r', 'r']));
+
 results.verifySummary = summary;
-console.log('\nours ÷ the faster variant of each library (median of per-round ratios):');
-const summaryRows = summary.map((x) => [MODE_LABEL[x.mode], x.alg, fmtRatio(x.jose), fmtRatio(x.fastJwt)]);
-console.log(textTable(['mode', 'alg', 'vs jose', 'vs fast-jwt'], summaryRows, ['l', 'l', 'r', 'r']));
+console.log('\nours ÷ the faster variant of each library (median of per-round ratios; tokens/s, and tokens per CPU-second):');
+const summaryRows = summary.map((x) => [MODE_LABEL[x.mode], x.alg, fmtRatio(x.jose), fmtRatio(x.fastJwt), fmtRatio(x.joseCpu), fmtRatio(x.fastJwtCpu)]);
+const summaryHeader = ['mode', 'alg', 'vs jose', 'vs fast-jwt', 'vs jose (CPU)', 'vs fast-jwt (CPU)'];
+console.log(textTable(summaryHeader, summaryRows, ['l', 'l', 'r', 'r', 'r', 'r']));
 for (const mode of ['sequence', 'concurrent']) {
   const of = summary.filter((x) => x.mode === mode);
   const range = (key) => `${fmtRatio(Math.min(...of.map((x) => x[key])))}–${fmtRatio(Math.max(...of.map((x) => x[key])))}`;
-  console.log(`${MODE_LABEL[mode]}: ours is ${range('jose')} jose and ${range('fastJwt')} fast-jwt`);
+  console.log(`${MODE_LABEL[mode]}: ours is ${range('jose')} jose and ${range('fastJwt')} fast-jwt in tokens/s; ` +
+    `${range('joseCpu')} jose and ${range('fastJwtCpu')} fast-jwt in tokens per CPU-second`);
 }
 console.log('\nMarkdown:\n');
 console.log(markdownTable(signHeader.slice(0, 6), signRows.map((r) => r.slice(0, 6)), ['l', 'l', 'r', 'r', 'r', 'r']));
 console.log();
 console.log(markdownTable(verifyHeader.slice(0, 6), verifyRows.map((r) => r.slice(0, 6)), ['l', 'l', 'l', 'r', 'r', 'r']));
 console.log();
-console.log(markdownTable(['mode', 'alg', 'ours ÷ jose', 'ours ÷ fast-jwt'], summaryRows, ['l', 'l', 'r', 'r']));
+console.log(markdownTable(['mode', 'alg', 'ours ÷ jose', 'ours ÷ fast-jwt', 'ours ÷ jose (CPU)', 'ours ÷ fast-jwt (CPU)'], summaryRows, ['l', 'l', 'r', 'r', 'r', 'r']));
 
 await vault.close();
 consume();

@@ -17,6 +17,11 @@ export function b64url(bytes: Uint8Array | string): string {
   return (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64url');
 }
 
+/** True when `text` is non-empty base64url without padding of a possible length (no decoding). */
+export function isB64urlShape(text: string): boolean {
+  return text.length > 0 && text.length % 4 !== 1 && B64URL.test(text);
+}
+
 /**
  * Decodes base64url strictly, or undefined. Canonical only: the unused low bits of the last
  * character must be zero, so no two strings decode to the same bytes (otherwise a changed last

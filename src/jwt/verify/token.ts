@@ -24,7 +24,7 @@ import {
 import { type AlgorithmSpec, algorithmSpec, type JwsAlgorithm } from '../internal/algorithms.js';
 import { escapeUntrusted } from '../../internal/escape.js';
 import { decodeJsonObject } from '../internal/strict-json.js';
-import { decodeB64url } from '../internal/values.js';
+import { decodeB64url, isB64urlShape } from '../internal/values.js';
 
 /** Default bound on a token's length (characters). Larger tokens are refused before parsing. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024;
@@ -67,7 +67,8 @@ export function parseToken(token: unknown, algorithms: ReadonlySet<JwsAlgorithm>
   const header = decodeJsonObject(headerSegment, 'the protected header');
   const signature = decodeB64url(token.slice(second + 1));
   if (signature === undefined || signature.length === 0) throw new JwtInvalidError('the signature is not valid base64url');
-  if (payloadSegment === '' || decodeB64url(payloadSegment) === undefined) throw new JwtInvalidError('the payload is not valid base64url');
+  // The alphabet only: the payload is decoded (strictly) once, after the signature verified.
+  if (!isB64urlShape(payloadSegment)) throw new JwtInvalidError('the payload is not valid base64url');
   const algName = header.alg;
   if (typeof algName !== 'string') throw new JwtInvalidError('the header has no alg');
   if (algName.toLowerCase() === 'none') throw new JwtAlgorithmNotAllowedError('alg "none" is never accepted');

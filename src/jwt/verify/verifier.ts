@@ -151,15 +151,15 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
     async verify(token: string): Promise<VerifiedJwt> {
       const parsed = parseToken(token, algorithms, maxLength, allowMissingKid);
       const key = parsed.kid === undefined ? await keys.only() : await keys.get(parsed.kid);
-      const kid = parsed.kid === undefined ? '(none)' : `"${escapeUntrusted(parsed.kid, 64)}"`;
+      const kid = () => (parsed.kid === undefined ? '(none)' : `"${escapeUntrusted(parsed.kid, 64)}"`);
       if (key === undefined) {
-        throw new JwtKeyNotFoundError(parsed.kid === undefined ? 'the token has no kid and the key set does not hold exactly one key' : `no published key has kid ${kid}`);
+        throw new JwtKeyNotFoundError(parsed.kid === undefined ? 'the token has no kid and the key set does not hold exactly one key' : `no published key has kid ${kid()}`);
       }
       if (key.alg !== undefined && key.alg.alg !== parsed.alg.alg) {
-        throw new JwtAlgorithmNotAllowedError(`the key ${kid} is for ${key.alg.alg}, the token says ${parsed.alg.alg}`);
+        throw new JwtAlgorithmNotAllowedError(`the key ${kid()} is for ${key.alg.alg}, the token says ${parsed.alg.alg}`);
       }
       const mismatch = keyMismatch(parsed.alg, key.shape);
-      if (mismatch !== undefined) throw new JwtAlgorithmNotAllowedError(`the key ${kid} does not fit: ${mismatch}`);
+      if (mismatch !== undefined) throw new JwtAlgorithmNotAllowedError(`the key ${kid()} does not fit: ${mismatch}`);
       if (!verifyJwsSignature(parsed.alg.alg, key.publicKey, parsed.signingInput, parsed.signature)) throw new JwtSignatureError();
       const payload = decodePayload(parsed.payloadSegment);
       checkClaims(payload, rules, now());
