@@ -9,8 +9,23 @@
  * deliberately uninformative: a tampered tag, a wrong key, a wrong AAD and a wrong context all
  * give the same `ERR_DECRYPTION_FAILED`.
  *
+ * Messages are one line: attacker-controlled text in them (kids, algorithm names, context keys,
+ * token header values) is escaped and cut with `escapeUntrusted` where it is embedded, so a kid
+ * holding `\n[INFO] forged` or ESC sequences can neither forge a log line nor rewrite a terminal.
+ * As a last line of defence the base class escapes any control character left in a message.
+ *
  * @module
  */
+import { escapeUntrusted } from './internal/escape.js';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+/** `message` with every control, line-separator and bidi-override character as `\uXXXX` (nothing else changes). */
+const singleLine = (message: string): string =>
+  String(message).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** How many key ids a {@link NoMatchingKekError} message lists before it only counts. */
+const MAX_LISTED_KIDS = 4;
 
 /** Every stable error code, as a union. */
 export type EnvelopeErrorCode =
@@ -61,7 +76,7 @@ export class EnvelopeError extends Error {
   readonly code: EnvelopeErrorCode;
 
   constructor(code: EnvelopeErrorCode, message: string, options?: EnvelopeErrorOptions) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(singleLine(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }
@@ -84,26 +99,31 @@ export class DecryptionFailedError extends EnvelopeError {
   }
 }
 
-/** A ciphertext names a key that is not on the allow-list: nothing was sent to it. */
+/**
+ * A ciphertext names a key that is not on the allow-list: nothing was sent to it. The message
+ * shows the kid escaped and cut ({@link escapeUntrusted}); `kekId` holds it as it came. A custom
+ * `message` must escape what it embeds.
+ */
 export class KeyNotAllowedError extends EnvelopeError {
-  /** The key id the ciphertext named (public information, not a secret). */
+  /** The key id the ciphertext named (public information, not a secret; attacker-controlled: escape before printing). */
   readonly kekId: string;
   constructor(kekId: string, message?: string, options?: EnvelopeErrorOptions) {
-    super('ERR_KEY_NOT_ALLOWED', message ?? `key is not allowed: ${kekId}`, options);
+    super('ERR_KEY_NOT_ALLOWED', message ?? `key is not allowed: ${escapeUntrusted(kekId)}`, options);
     this.kekId = kekId;
   }
 }
 
-/** None of the configured KEKs can unwrap any of the wrapped data keys in the ciphertext. */
+/**
+ * None of the configured KEKs can unwrap any of the wrapped data keys in the ciphertext. The
+ * message lists the first few kids, escaped and cut; `kekIds` holds them all as they came.
+ */
 export class NoMatchingKekError extends EnvelopeError {
-  /** The key ids the ciphertext named. */
+  /** The key ids the ciphertext named (attacker-controlled: escape before printing). */
   readonly kekIds: readonly string[];
   constructor(kekIds: readonly string[], options?: EnvelopeErrorOptions) {
-    super(
-      'ERR_NO_MATCHING_KEK',
-      `no configured key-encryption key matches the wrapped data keys (${kekIds.join(', ')})`,
-      options,
-    );
+    const listed = kekIds.slice(0, MAX_LISTED_KIDS).map((id) => escapeUntrusted(id)).join(', ');
+    const more = kekIds.length > MAX_LISTED_KIDS ? `, … ${kekIds.length} in all` : '';
+    super('ERR_NO_MATCHING_KEK', `no configured key-encryption key matches the wrapped data keys (${listed}${more})`, options);
     this.kekIds = kekIds;
   }
 }

@@ -22,6 +22,7 @@ import { inspect, type InspectOptions } from 'node:util';
 import type { CryptographyClient } from '@azure/keyvault-keys';
 import { DecryptionFailedError, EnvelopeError, KeyNotAllowedError } from '../errors.js';
 import { assertBytes, asBuffer } from '../internal/bytes.js';
+import { escapeUntrusted } from '../internal/escape.js';
 import type { KekOperationOptions, KeyEncryptionKey, WrappedKey } from '../keys/kek.js';
 import { UNWRAP_ALGORITHMS } from './internal/algorithms.js';
 import { type CallSettings, callVault } from './internal/call.js';
@@ -150,7 +151,7 @@ export class KeyVaultKek implements KeyEncryptionKey {
     assertBytes(wrapped.bytes, 'wrapped.bytes');
     const id = parseKeyId(wrapped.kekId);
     if (id === undefined || id.version === undefined) {
-      throw new KeyNotAllowedError(String(wrapped.kekId), `not a versioned https Key Vault key id, nothing was sent: ${String(wrapped.kekId)}`);
+      throw new KeyNotAllowedError(String(wrapped.kekId), `not a versioned https Key Vault key id, nothing was sent: ${escapeUntrusted(wrapped.kekId)}`);
     }
     // An attacker-supplied kid must never make us send a token and a ciphertext to their host.
     if (!this.#o.allowList.allows(id)) throw new KeyNotAllowedError(wrapped.kekId);

@@ -5,6 +5,7 @@
  */
 import { EnvelopeMalformedError } from '../errors.js';
 import { fromUtf8, utf8 } from '../internal/bytes.js';
+import { escapeUntrusted } from '../internal/escape.js';
 import { Limits } from './limits.js';
 import { ByteReader, NeedMoreBytes, writeU16 } from './internal/reader.js';
 
@@ -29,12 +30,12 @@ export function encodeContext(context: EncryptionContext | undefined, name = 'co
   }
   const pairs: [Uint8Array, Uint8Array][] = [];
   for (const [k, v] of Object.entries(context)) {
-    if (typeof v !== 'string') throw new TypeError(`${name}.${k} must be a string`);
+    if (typeof v !== 'string') throw new TypeError(`${name}.${escapeUntrusted(k)} must be a string`);
     if (k.length === 0) throw new RangeError(`${name} keys must not be empty`);
-    if (k.startsWith(RESERVED_PREFIX)) throw new RangeError(`${name} key ${k} uses the reserved prefix ${RESERVED_PREFIX}`);
+    if (k.startsWith(RESERVED_PREFIX)) throw new RangeError(`${name} key ${escapeUntrusted(k)} uses the reserved prefix ${RESERVED_PREFIX}`);
     // UTF-8 encoding turns a lone surrogate into U+FFFD: two keys could collide (an envelope that
     // can never be parsed) and values would not round trip. Refuse them.
-    if (!k.isWellFormed() || !v.isWellFormed()) throw new RangeError(`${name}.${k} is not well-formed Unicode (lone surrogate)`);
+    if (!k.isWellFormed() || !v.isWellFormed()) throw new RangeError(`${name}.${escapeUntrusted(k)} is not well-formed Unicode (lone surrogate)`);
     pairs.push([utf8(k), utf8(v)]);
   }
   if (pairs.length > Limits.MAX_CONTEXT_PAIRS) {

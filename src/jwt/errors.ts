@@ -38,9 +38,9 @@ export class JwtError extends EnvelopeError {
 }
 
 /**
- * Not a well-formed compact JWS/JWT: wrong segment count, bad base64url, not JSON, too long,
- * a header parameter we refuse (`crit`, `b64`, `jku`, `jwk`, `x5u`), no `kid`, or claims of the
- * wrong type.
+ * Not a well-formed compact JWS/JWT: wrong segment count, bad base64url, not JSON, a member
+ * name used twice in the header or payload, too long, a header parameter we refuse (`crit`,
+ * `b64`, `jku`, `jwk`, `x5u`), no `kid` (unless `allowMissingKid`), or claims of the wrong type.
  */
 export class JwtInvalidError extends JwtError {
   constructor(message: string, options?: EnvelopeErrorOptions) {
@@ -58,7 +58,10 @@ export class JwtAlgorithmNotAllowedError extends JwtError {
   }
 }
 
-/** No published key has the token's `kid` (after at most one refresh per cooldown window). */
+/**
+ * No published key has the token's `kid` (after at most one refresh per cooldown window), or a
+ * token without `kid` met a key set that does not hold exactly one key.
+ */
 export class JwtKeyNotFoundError extends JwtError {
   constructor(message: string, options?: EnvelopeErrorOptions) {
     super('ERR_JWT_KEY_NOT_FOUND', message, options);
@@ -72,21 +75,21 @@ export class JwtSignatureError extends JwtError {
   }
 }
 
-/** `exp` has passed (beyond `clockTolerance`). */
+/** `exp` has passed, or the token is older than `maxTokenAge` by `iat` (beyond `clockTolerance`). */
 export class JwtExpiredError extends JwtError {
   constructor(message: string, options?: EnvelopeErrorOptions) {
     super('ERR_JWT_EXPIRED', message, options);
   }
 }
 
-/** `nbf` (or `iat`) lies in the future (beyond `clockTolerance`). */
+/** `nbf` (or, with `maxTokenAge`, `iat`) lies in the future (beyond `clockTolerance`). */
 export class JwtNotYetValidError extends JwtError {
   constructor(message: string, options?: EnvelopeErrorOptions) {
     super('ERR_JWT_NOT_YET_VALID', message, options);
   }
 }
 
-/** A claim check failed: wrong `iss` or `aud`, or `exp` missing. */
+/** A claim check failed: wrong `iss` or `aud`, or `exp` (or, with `maxTokenAge`, `iat`) missing. */
 export class JwtClaimInvalidError extends JwtError {
   constructor(message: string, options?: EnvelopeErrorOptions) {
     super('ERR_JWT_CLAIM_INVALID', message, options);

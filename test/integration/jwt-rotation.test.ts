@@ -63,7 +63,7 @@ describe('JwtSigner rotation (in-process vault, injected clock)', () => {
 
     // The token v1 signed just before the switch still verifies against the new JWKS, with jose and ours.
     expect((await joseVerify(signer, lastByV1)).payload.n).toBe(1);
-    const verifier = createVerifier({ signer, algorithms: ['ES256'] });
+    const verifier = createVerifier({ signer, algorithms: ['ES256'], audience: false });
     expect((await verifier.verify(lastByV1)).payload.n).toBe(1);
     expect((await verifier.verify(firstByV2)).payload.n).toBe(2);
 
@@ -95,7 +95,7 @@ describe('JwtSigner rotation (in-process vault, injected clock)', () => {
     expect(kidOf(byV1)).toBe(v1);
     expect(vault.stats.byStatus['403']).toBe(1);
     expect(await kids(signer)).toEqual([v1]);
-    const err = await createVerifier({ jwks: await signer.jwks(), algorithms: ['ES256'] }).verify(byV2).catch((e: unknown) => e);
+    const err = await createVerifier({ jwks: await signer.jwks(), algorithms: ['ES256'], audience: false }).verify(byV2).catch((e: unknown) => e);
     expect((err as JwtError).code).toBe('ERR_JWT_KEY_NOT_FOUND');
   });
 
@@ -144,7 +144,7 @@ describe('JwtSigner rotation (in-process vault, injected clock)', () => {
   it('a verifier built from the signer refreshes at most once per cooldown for unknown kids, never per token', async () => {
     const { signer } = await setup();
     const token = await signer.sign({ ok: 1 });
-    const verifier = createVerifier({ signer, algorithms: ['ES256'], refreshCooldown: '30s' });
+    const verifier = createVerifier({ signer, algorithms: ['ES256'], refreshCooldown: '30s', audience: false });
     await verifier.verify(token);
     const [h, p, s] = token.split('.');
     const withKid = (kid: string) => {

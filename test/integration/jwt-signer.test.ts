@@ -83,8 +83,8 @@ describe('JwtSigner against the local vault (in-process)', () => {
     const token = await s.sign({ chain: 'btc' });
     const jwks = await s.jwks();
     expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'secp256k1', alg: 'ES256K', use: 'sig' });
-    expect((await createVerifier({ jwks, algorithms: ['ES256K'] }).verify(token)).payload.chain).toBe('btc');
-    expect((await createVerifier({ signer: s, algorithms: ['ES256K'] }).verify(token)).protectedHeader.alg).toBe('ES256K');
+    expect((await createVerifier({ jwks, algorithms: ['ES256K'], audience: false }).verify(token)).payload.chain).toBe('btc');
+    expect((await createVerifier({ signer: s, algorithms: ['ES256K'], audience: false }).verify(token)).protectedHeader.alg).toBe('ES256K');
     const err = await jose.jwtVerify(token, jose.createLocalJWKSet(jwks)).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('ERR_JOSE_NOT_SUPPORTED');
   });
@@ -136,7 +136,7 @@ describe('JwtSigner against the local vault (in-process)', () => {
     vault.assignRole('kek-service', 'Key Vault Crypto Service Encryption User', name);
     const allowed = signer(name, { credential: vault.credential('jwt-issuer') });
     const token = await allowed.sign({ ok: true });
-    expect((await createVerifier({ signer: allowed, algorithms: ['ES256'] }).verify(token)).payload.ok).toBe(true);
+    expect((await createVerifier({ signer: allowed, algorithms: ['ES256'], audience: false }).verify(token)).payload.ok).toBe(true);
 
     const denied = signer(name, { credential: vault.credential('kek-service') });
     const err = await denied.sign({ ok: false }).catch((e: unknown) => e);
@@ -237,7 +237,7 @@ describe('JwtSigner against the local vault (in-process)', () => {
     const token = await s.sign({ admin: false });
     const [h, , sig] = token.split('.');
     const forged = `${h}.${Buffer.from(JSON.stringify({ admin: true, exp: 9e9 })).toString('base64url')}.${sig}`;
-    const err = await createVerifier({ signer: s, algorithms: ['ES256'] }).verify(forged).catch((e: unknown) => e);
+    const err = await createVerifier({ signer: s, algorithms: ['ES256'], audience: false }).verify(forged).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JwtError);
     expect((err as JwtError).code).toBe('ERR_JWT_SIGNATURE');
   });

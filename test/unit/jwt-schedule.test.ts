@@ -65,6 +65,17 @@ describe('computeSchedule', () => {
     expect(states([v1, v2, v3], 13 * H + 10 * 60_000)).toEqual(['v1:removed', 'v2:removed', 'v3:active']);
   });
 
+  it('a key rotated within its first lead time keeps signing with the version in use until the new one is ready', () => {
+    // Before: nothing was ready, so the NEWEST valid version signed at once (a JWKS client with a
+    // 30 s refetch cooldown refused it). Now: the one published longest (earliest readyAt).
+    const early = v('v2', 10 * 60_000);
+    expect(states([v1, early], 10 * 60_000)).toEqual(['v1:active', 'v2:pending']);
+    expect(states([v1, early], 1 * H + 5 * 60_000)).toEqual(['v1:active', 'v2:pending']);
+    expect(states([v1, early], 1 * H + 10 * 60_000)).toEqual(['v1:retired', 'v2:active']);
+    // An emergency (the signing version disabled) still switches at once: nothing else can sign.
+    expect(states([{ ...v1, enabled: false }, early], 10 * 60_000)).toEqual(['v1:disabled', 'v2:active']);
+  });
+
   it('is a function of the versions and the clock only (every instance agrees)', () => {
     const a = computeSchedule([v1, v2], settings, 12 * H);
     const b = computeSchedule([{ ...v1 }, { ...v2 }], settings, 12 * H);

@@ -6,6 +6,7 @@
  * @module
  * @internal
  */
+import { escapeUntrusted } from '../../internal/escape.js';
 import {
   DecryptionFailedError, EnvelopeError, KekUnavailableError, KeyAccessDeniedError, KeyDisabledError,
   KeyNotFoundError, UnsupportedKeyTypeError,
@@ -51,7 +52,7 @@ export function isSdkValidityPrecheck(err: unknown): boolean {
 }
 
 function label(err: RestErrorLike): string {
-  return [err.statusCode, err.code].filter((x) => x !== undefined).join(' ') || 'unknown error';
+  return escapeUntrusted([err.statusCode, err.code].filter((x) => x !== undefined).join(' ') || 'unknown error', 64);
 }
 
 /**
@@ -63,7 +64,7 @@ function label(err: RestErrorLike): string {
  */
 export function toEnvelopeError(err: unknown, operation: VaultOperation, kid: string, timedOut: boolean, timeoutMs: number): EnvelopeError {
   if (err instanceof EnvelopeError) return err;
-  const where = `Key Vault ${operation} on ${kid}`;
+  const where = `Key Vault ${operation} on ${escapeUntrusted(kid)}`; // the kid may come from a ciphertext
   if (timedOut) return new KekUnavailableError(`${where} timed out after ${timeoutMs} ms`, { cause: err });
   const rest = asRestError(err);
   if (rest === undefined) {
@@ -82,7 +83,7 @@ export function toEnvelopeError(err: unknown, operation: VaultOperation, kid: st
   const status = rest.statusCode;
   if (status === undefined) {
     const tls = rest.code !== undefined && TLS_CODE.test(rest.code);
-    return new KekUnavailableError(`${where}: ${tls ? 'TLS failure' : 'network failure'} (${rest.code ?? 'no code'})`, { cause: err });
+    return new KekUnavailableError(`${where}: ${tls ? 'TLS failure' : 'network failure'} (${escapeUntrusted(rest.code ?? 'no code', 64)})`, { cause: err });
   }
   switch (true) {
     case status === 400 && operation === 'unwrapKey':

@@ -84,6 +84,21 @@ export function keyMismatch(spec: AlgorithmSpec, shape: KeyShape): string | unde
   return undefined;
 }
 
+/** The smallest RSA public exponent accepted (the one every common key uses; NIST SP 800-89 §5.3.3 / FIPS 186-5 §A.1.1: odd, > 2^16). */
+export const MIN_RSA_EXPONENT = 65537n;
+
+/**
+ * Why an RSA public exponent (big-endian bytes) is refused, or undefined. e = 1 makes
+ * s^e mod n = s, so ANY padded message is its own "signature": anyone forges RS256/PS256 for a
+ * JWK with e = 1. Small or even exponents are refused too (no legitimate key has them).
+ */
+export function rsaExponentProblem(e: Uint8Array): string | undefined {
+  let value = 0n;
+  for (const b of e) value = (value << 8n) | BigInt(b);
+  if (value % 2n === 0n || value < MIN_RSA_EXPONENT) return `the RSA public exponent must be odd and at least ${MIN_RSA_EXPONENT}, got ${value > 10n ** 12n ? 'a larger even number' : value}`;
+  return undefined;
+}
+
 /** Signature length in bytes: 2 × coordinate size for ECDSA (R‖S), the modulus size for RSA. */
 export function signatureBytes(spec: AlgorithmSpec, shape: KeyShape): number {
   return spec.family === 'EC' ? 2 * spec.curve.bytes : Math.ceil((shape.family === 'RSA' ? shape.bits : 0) / 8);

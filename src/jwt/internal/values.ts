@@ -10,13 +10,16 @@
  * @module
  * @internal
  */
-import { fromUtf8 } from '../../internal/bytes.js';
-
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 /** base64url without padding. */
 export function b64url(bytes: Uint8Array | string): string {
   return (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64url');
+}
+
+/** True when `text` is non-empty base64url without padding of a possible length (no decoding). */
+export function isB64urlShape(text: string): boolean {
+  return text.length > 0 && text.length % 4 !== 1 && B64URL.test(text);
 }
 
 /**
@@ -28,18 +31,6 @@ export function decodeB64url(text: string): Buffer | undefined {
   if (!B64URL.test(text) || text.length % 4 === 1) return undefined;
   const bytes = Buffer.from(text, 'base64url');
   return bytes.toString('base64url') === text ? bytes : undefined;
-}
-
-/** Parses base64url(UTF-8(JSON object)) strictly, or undefined (any failure). */
-export function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
-  const bytes = decodeB64url(segment);
-  if (bytes === undefined || bytes.length === 0) return undefined;
-  try {
-    const value: unknown = JSON.parse(fromUtf8(bytes));
-    return isPlainObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** True for `{…}` objects (prototype Object.prototype or null), not arrays, Dates, class instances. */

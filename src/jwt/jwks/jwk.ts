@@ -14,7 +14,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JsonWebKey as VaultJsonWebKey } from '@azure/keyvault-keys';
 import { KekUnavailableError, UnsupportedKeyTypeError } from '../../errors.js';
-import { CURVES, type JwkCurve, type JwsAlgorithm, type KeyShape, VAULT_CURVES } from '../internal/algorithms.js';
+import { CURVES, type JwkCurve, type JwsAlgorithm, type KeyShape, rsaExponentProblem, VAULT_CURVES } from '../internal/algorithms.js';
 import { b64url } from '../internal/values.js';
 
 /** A public EC JWK as published. */
@@ -94,6 +94,8 @@ export function materialFromVault(jwk: VaultJsonWebKey | undefined, kid: string)
     if (!jwk?.n || !jwk.e || jwk.n.length === 0 || jwk.e.length === 0) {
       throw new KekUnavailableError(`${kid}: Key Vault returned no RSA modulus/exponent`);
     }
+    const weak = rsaExponentProblem(jwk.e);
+    if (weak !== undefined) throw new UnsupportedKeyTypeError(`${kid}: ${weak}`);
     const members = { kty: 'RSA', n: b64url(minimal(jwk.n)), e: b64url(minimal(jwk.e)) } as const;
     const publicKey = importKey(members, kid);
     const bits = publicKey.asymmetricKeyDetails?.modulusLength ?? 0;

@@ -8,8 +8,13 @@
  * - readyAt(v)    = max(v.nbf, v.created + lead): published from discovery, signs from then on.
  * - active        = the newest version that is enabled, past readyAt and before its exp.
  *                   When none is (a brand-new key, or every ready version was disabled: an
- *                   emergency rotation), the newest enabled version inside nbf..exp signs at
- *                   once; there is nothing better to sign with.
+ *                   emergency rotation), the enabled version inside nbf..exp with the EARLIEST
+ *                   readyAt signs at once: it has been published longest. For a brand-new key
+ *                   that is its only version; for a key rotated again within its first lead
+ *                   time it is the version that was already signing, NOT the new one (a JWKS
+ *                   client with a refetch cooldown, jose: 30 s, would refuse the new kid).
+ *                   A version never signs before it has been published for `lead`, unless no
+ *                   version that has been can sign.
  * - pending       = newer than the active version and not ready yet: published, never signs.
  * - stoppedAt(v)  = min(v.exp, readyAt of the first newer enabled version that can become ready),
  *                   or the last time this process signed with v, whichever is later.
@@ -77,8 +82,11 @@ export function computeSchedule(
   for (let i = versions.length - 1; i >= 0 && activeIndex < 0; i--) {
     if (inWindow(versions[i]!, now) && readyAt[i]! <= now) activeIndex = i;
   }
-  for (let i = versions.length - 1; i >= 0 && activeIndex < 0; i--) {
-    if (inWindow(versions[i]!, now)) activeIndex = i; // nothing is ready: sign with the newest valid one
+  if (activeIndex < 0) {
+    // Nothing is ready: sign with the valid version published longest (earliest readyAt; older on ties).
+    for (let i = 0; i < versions.length; i++) {
+      if (inWindow(versions[i]!, now) && (activeIndex < 0 || readyAt[i]! < readyAt[activeIndex]!)) activeIndex = i;
+    }
   }
   // The earliest readyAt among newer versions that can ever become ready, scanning newest first.
   const supersededAt: number[] = new Array<number>(versions.length);

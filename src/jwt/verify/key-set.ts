@@ -12,12 +12,14 @@
  * @internal
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { algorithmSpec, type AlgorithmSpec, CURVES, type JwkCurve, keyMismatch, type KeyShape } from '../internal/algorithms.js';
+import { escapeUntrusted } from '../../internal/escape.js';
+import { algorithmSpec, type AlgorithmSpec, CURVES, type JwkCurve, keyMismatch, type KeyShape, rsaExponentProblem } from '../internal/algorithms.js';
 import { decodeB64url, isPlainObject } from '../internal/values.js';
 
 /** One verification key. */
 export interface VerificationKey {
-  readonly kid: string;
+  /** Undefined for a JWK without `kid` (usable only by a kid-less token, as a set's only key). */
+  readonly kid: string | undefined;
   /** The JWK's `alg`, when it names one: then only that algorithm may use the key. */
   readonly alg: AlgorithmSpec | undefined;
   readonly shape: KeyShape;
@@ -34,8 +36,9 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * Imports one JWK; undefined for keys that cannot verify JWS signatures here (another `use`,
- * `key_ops` without verify, another `kty`, a non-JWS `alg`, no `kid`).
- * @throws {TypeError} for private keys and malformed EC/RSA members, or an `alg` that does not fit the key.
+ * `key_ops` without verify, another `kty`, a non-JWS `alg`, a `kid` that is not a non-empty string).
+ * @throws {TypeError} for private keys and malformed EC/RSA members (an RSA exponent that is even or below 65537
+ *   included: e = 1 makes every "signature" verify), or an `alg` that does not fit the key.
  */
 export function importJwk(jwk: unknown, name: string): VerificationKey | undefined {
   if (!isPlainObject(jwk)) throw new TypeError(`${name} must be a JWK object`);
@@ -45,7 +48,7 @@ export function importJwk(jwk: unknown, name: string): VerificationKey | undefin
   if (jwk.kty !== 'EC' && jwk.kty !== 'RSA') return undefined;
   const alg = jwk.alg === undefined ? undefined : algorithmSpec(jwk.alg);
   if (jwk.alg !== undefined && alg === undefined) return undefined;
-  if (typeof jwk.kid !== 'string' || jwk.kid === '') return undefined;
+  if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid === '')) return undefined;
   let shape: KeyShape;
   let members: Record<string, string>;
   if (jwk.kty === 'EC') {
@@ -63,6 +66,8 @@ export function importJwk(jwk: unknown, name: string): VerificationKey | undefin
       const bytes = typeof jwk[m] === 'string' ? decodeB64url(jwk[m]) : undefined;
       if (bytes === undefined || bytes.length === 0) throw new TypeError(`${name}.${m} must be base64url`);
     }
+    const weak = rsaExponentProblem(decodeB64url(jwk.e as string)!);
+    if (weak !== undefined) throw new TypeError(`${name}.e: ${weak}`);
     members = { kty: 'RSA', n: jwk.n as string, e: jwk.e as string };
     shape = { family: 'RSA', bits: 0 };
   }
@@ -75,25 +80,34 @@ export function importJwk(jwk: unknown, name: string): VerificationKey | undefin
   if (shape.family === 'RSA') shape = { family: 'RSA', bits: publicKey.asymmetricKeyDetails?.modulusLength ?? 0 };
   const mismatch = alg === undefined ? undefined : keyMismatch(alg, shape);
   if (mismatch !== undefined) throw new TypeError(`${name}: ${mismatch}`);
-  return { kid: jwk.kid, alg, shape, publicKey };
+  return { kid: jwk.kid as string | undefined, alg, shape, publicKey };
+}
+
+/** An imported JWK Set: the keys with a kid, by kid, and the set's only key when it holds exactly one. */
+export interface KeyTable {
+  readonly byKid: ReadonlyMap<string, VerificationKey>;
+  readonly sole: VerificationKey | undefined;
 }
 
 /**
- * Imports a JWK Set into a map by kid.
+ * Imports a JWK Set.
  * @throws {TypeError} for a malformed set or key, or a kid used twice.
  */
-export function importJwks(jwks: unknown, name: string, cache?: Map<string, VerificationKey | undefined>): Map<string, VerificationKey> {
+export function importJwks(jwks: unknown, name: string, cache?: Map<string, VerificationKey | undefined>): KeyTable {
   if (!isPlainObject(jwks) || !Array.isArray(jwks.keys)) throw new TypeError(`${name} must be a JWK Set: { keys: [...] }`);
-  const out = new Map<string, VerificationKey>();
+  const byKid = new Map<string, VerificationKey>();
+  const all: VerificationKey[] = [];
   jwks.keys.forEach((jwk: unknown, i: number) => {
     const text = cache === undefined ? '' : JSON.stringify(jwk);
     const key = cache?.has(text) ? cache.get(text) : importJwk(jwk, `${name}.keys[${i}]`);
     cache?.set(text, key);
     if (key === undefined) return;
-    if (out.has(key.kid)) throw new TypeError(`${name}: kid ${JSON.stringify(key.kid)} is used by more than one key`);
-    out.set(key.kid, key);
+    all.push(key);
+    if (key.kid === undefined) return;
+    if (byKid.has(key.kid)) throw new TypeError(`${name}: kid "${escapeUntrusted(key.kid, 64)}" is used by more than one key`);
+    byKid.set(key.kid, key);
   });
-  return out;
+  return { byKid, sole: all.length === 1 ? all[0] : undefined };
 }
 
 /** Settings of a signer-backed key set. */
@@ -105,7 +119,7 @@ export interface FollowSettings {
 
 /** Keys by kid, fixed or following a signer. */
 export class KeySet {
-  #keys: Map<string, VerificationKey>;
+  #keys: KeyTable;
   readonly #source: KeySource | undefined;
   readonly #settings: FollowSettings | undefined;
   readonly #imported = new Map<string, VerificationKey | undefined>();
@@ -114,7 +128,7 @@ export class KeySet {
   #loading: Promise<void> | undefined;
   #forcing: Promise<void> | undefined;
 
-  private constructor(keys: Map<string, VerificationKey>, source?: KeySource, settings?: FollowSettings) {
+  private constructor(keys: KeyTable, source?: KeySource, settings?: FollowSettings) {
     this.#keys = keys;
     this.#source = source;
     this.#settings = settings;
@@ -127,21 +141,24 @@ export class KeySet {
 
   /** A set that follows `source`. */
   static follow(source: KeySource, settings: FollowSettings): KeySet {
-    return new KeySet(new Map(), source, settings);
+    return new KeySet({ byKid: new Map(), sole: undefined }, source, settings);
+  }
+
+  /**
+   * The key set's only key (for a token without `kid`), reloading when stale; undefined when it
+   * holds none or several (no forced refresh: a rotation adds keys, it never removes the need for a kid).
+   */
+  async only(): Promise<VerificationKey | undefined> {
+    await this.#fresh();
+    return this.#keys.sole;
   }
 
   /** The key of `kid`, reloading / refreshing as described above; undefined when unknown. */
   async get(kid: string): Promise<VerificationKey | undefined> {
     const s = this.#settings;
-    if (s === undefined) return this.#keys.get(kid);
-    if (s.now() - this.#loadedAt >= s.maxAgeMs) {
-      try {
-        await (this.#loading ??= this.#reload(false));
-      } catch (err) {
-        if (this.#loadedAt === -Infinity) throw err; // never loaded: nothing to verify with
-      }
-    }
-    const key = this.#keys.get(kid);
+    if (s === undefined) return this.#keys.byKid.get(kid);
+    await this.#fresh();
+    const key = this.#keys.byKid.get(kid);
     if (key !== undefined) return key;
     if (this.#forcing === undefined) {
       if (s.now() - this.#lastForcedAt < s.cooldownMs) return undefined;
@@ -150,7 +167,17 @@ export class KeySet {
     }
     // A failed forced refresh leaves the kid unknown; the keys already loaded stay.
     await this.#forcing.catch(() => undefined);
-    return this.#keys.get(kid);
+    return this.#keys.byKid.get(kid);
+  }
+
+  async #fresh(): Promise<void> {
+    const s = this.#settings;
+    if (s === undefined || s.now() - this.#loadedAt < s.maxAgeMs) return;
+    try {
+      await (this.#loading ??= this.#reload(false));
+    } catch (err) {
+      if (this.#loadedAt === -Infinity) throw err; // never loaded: nothing to verify with
+    }
   }
 
   #reload(forced: boolean): Promise<void> {

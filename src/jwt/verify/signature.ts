@@ -6,14 +6,15 @@
  *   ES256K needs no extra library. High-S signatures are accepted, as by WebCrypto and jose.
  * - RS*: RSASSA-PKCS1-v1_5; PS*: RSASSA-PSS with MGF1 of the same hash and salt length = hash
  *   length (RFC 7518 §3.5), exactly what Key Vault produces. The signature must be exactly the
- *   modulus length (RFC 8017 §8.1.2 step 1).
+ *   modulus length (RFC 8017 §8.1.2 step 1). RSA keys whose public exponent is even or below
+ *   65537 verify nothing (with e = 1 every padded message is its own signature).
  *
  * Never throws: any malformed input is simply `false`.
  *
  * @module
  */
 import { constants, type KeyObject, verify } from 'node:crypto';
-import { type AlgorithmSpec, algorithmSpec, type JwsAlgorithm } from '../internal/algorithms.js';
+import { type AlgorithmSpec, algorithmSpec, type JwsAlgorithm, MIN_RSA_EXPONENT } from '../internal/algorithms.js';
 
 /** Expected signature length for `spec` under `key`, or undefined when the key cannot be used. */
 function expectedLength(spec: AlgorithmSpec, key: KeyObject): number | undefined {
@@ -22,6 +23,8 @@ function expectedLength(spec: AlgorithmSpec, key: KeyObject): number | undefined
     return key.asymmetricKeyType === 'ec' && details?.namedCurve === NODE_CURVE[spec.curve.jwk] ? 2 * spec.curve.bytes : undefined;
   }
   if (key.asymmetricKeyType !== 'rsa' || details?.modulusLength === undefined) return undefined;
+  const e = details.publicExponent;
+  if (e === undefined || e % 2n === 0n || e < MIN_RSA_EXPONENT) return undefined;
   return Math.ceil(details.modulusLength / 8);
 }
 

@@ -1,13 +1,16 @@
 /**
  * `createVerifier`: local verification of compact JWTs with node:crypto: no vault call per token.
  *
- * Order of checks: size and shape → header (`alg` allowed and not `none`; no `crit`/`b64`/`jku`/
- * `jwk`/`x5u`; a `kid`) → key by `kid` → the key fits `alg` (the JWK's own `alg`, its kty/crv/
- * size: no algorithm confusion) → signature → payload JSON → `exp`/`nbf`/`iat`, `iss`, `aud`.
+ * Order of checks: size and shape → header (JSON without repeated member names; `alg` allowed
+ * and not `none`; no `crit`/`b64`/`jku`/`jwk`/`x5u`; a `kid`, unless `allowMissingKid` and the
+ * key set holds one key) → key by `kid` → the key fits `alg` (the JWK's own `alg`, its kty/crv/
+ * size: no algorithm confusion) → signature → payload JSON → `exp`/`nbf` (and `iat` with
+ * `maxTokenAge`), `iss`, `aud`.
  *
  * @module
  */
 import { JwtAlgorithmNotAllowedError, JwtKeyNotFoundError, JwtSignatureError } from '../errors.js';
+import { escapeUntrusted } from '../../internal/escape.js';
 import { ALGORITHM_NAMES, algorithmSpec, type JwsAlgorithm, keyMismatch } from '../internal/algorithms.js';
 import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/values.js';
 import { type JwtSigner, signerClock } from '../sign/signer.js';
@@ -25,10 +28,30 @@ export interface VerifierOptions {
   algorithms: readonly JwsAlgorithm[];
   /** Accepted `iss` value(s); when set, `iss` is required. */
   issuer?: string | readonly string[];
-  /** Accepted `aud` value(s); when set, `aud` must contain one. */
-  audience?: string | readonly string[];
-  /** Leeway for `exp`, `nbf` and `iat` (default 0; 30–120 s is common). */
+  /**
+   * Accepted `aud` value(s): `aud` must contain one. REQUIRED: a verifier without it would take
+   * a token minted for another service that trusts the same issuer (RFC 8725 §3.9). Pass
+   * `false` to accept any audience on purpose (e.g. a gateway that checks it elsewhere).
+   * (Optional in the type only so that a missing value reaches the TypeError that explains it.)
+   */
+  audience?: string | readonly string[] | false;
+  /**
+   * Leeway for `exp`, `nbf` (and `iat` with `maxTokenAge`) (default 0; 30–120 s is common).
+   * "Not yet" checks also round the current time up to a whole second, so an issuer up to ~1 s
+   * ahead is accepted without it.
+   */
   clockTolerance?: Duration;
+  /**
+   * Refuse tokens older than this by `iat` (like jose's `maxTokenAge`): `iat` becomes required
+   * and may not lie in the future beyond `clockTolerance`. Default: no cap (`exp` alone bounds a token).
+   */
+  maxTokenAge?: Duration;
+  /**
+   * Accept a token without `kid` when the key set holds exactly one key (RFC 7515's own examples
+   * carry no `kid`). Default `false`: a token without `kid` is ERR_JWT_INVALID. With several keys
+   * a kid-less token is ERR_JWT_KEY_NOT_FOUND (no trying each key in turn).
+   */
+  allowMissingKid?: boolean;
   /** Longer tokens are refused before parsing (default 16,384 characters). */
   maxTokenLength?: number;
   /** With `signer`: re-read the signer's JWKS when older than this (default `"30s"`). */
@@ -58,6 +81,14 @@ export interface JwtVerifier {
   verify(token: string): Promise<VerifiedJwt>;
 }
 
+function audienceList(value: unknown): readonly string[] | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) {
+    throw new TypeError('options.audience is required: the audience(s) this verifier accepts, or false to accept any audience on purpose');
+  }
+  return stringList(value, 'options.audience');
+}
+
 function stringList(value: unknown, name: string): readonly string[] | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'string' ? [value] : value;
@@ -69,7 +100,8 @@ function stringList(value: unknown, name: string): readonly string[] | undefined
 
 /**
  * Makes a verifier. ES256K is supported (node:crypto verifies secp256k1; jose v6 does not).
- * @throws {TypeError | RangeError} for invalid options, a malformed `jwks`, `none` or an unknown algorithm.
+ * @throws {TypeError | RangeError} for invalid options (a missing `audience` included), a malformed `jwks` (or an RSA
+ *   key with an even exponent or one below 65537), `none` or an unknown algorithm.
  * @example
  * ```ts
  * import { createVerifier } from 'kv-envelope/jwt';
@@ -96,9 +128,12 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
   }
   const rules: ClaimRules = {
     issuers: stringList(options.issuer, 'options.issuer'),
-    audiences: stringList(options.audience, 'options.audience'),
+    audiences: audienceList(options.audience),
     toleranceSeconds: durationSeconds(options.clockTolerance ?? 0, 'options.clockTolerance'),
+    maxAgeSeconds: options.maxTokenAge === undefined ? undefined : positiveDurationSeconds(options.maxTokenAge, 'options.maxTokenAge'),
   };
+  const allowMissingKid = options.allowMissingKid ?? false;
+  if (typeof allowMissingKid !== 'boolean') throw new TypeError('options.allowMissingKid must be a boolean');
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   if (!Number.isSafeInteger(maxLength) || maxLength < 16) throw new RangeError('options.maxTokenLength must be an integer ≥ 16');
   assertClock(options.now, 'options.now');
@@ -114,14 +149,17 @@ export function createVerifier(options: VerifierOptions): JwtVerifier {
 
   return {
     async verify(token: string): Promise<VerifiedJwt> {
-      const parsed = parseToken(token, algorithms, maxLength);
-      const key = await keys.get(parsed.kid);
-      if (key === undefined) throw new JwtKeyNotFoundError(`no published key has kid ${JSON.stringify(parsed.kid.slice(0, 64))}`);
+      const parsed = parseToken(token, algorithms, maxLength, allowMissingKid);
+      const key = parsed.kid === undefined ? await keys.only() : await keys.get(parsed.kid);
+      const kid = () => (parsed.kid === undefined ? '(none)' : `"${escapeUntrusted(parsed.kid, 64)}"`);
+      if (key === undefined) {
+        throw new JwtKeyNotFoundError(parsed.kid === undefined ? 'the token has no kid and the key set does not hold exactly one key' : `no published key has kid ${kid()}`);
+      }
       if (key.alg !== undefined && key.alg.alg !== parsed.alg.alg) {
-        throw new JwtAlgorithmNotAllowedError(`the key ${parsed.kid} is for ${key.alg.alg}, the token says ${parsed.alg.alg}`);
+        throw new JwtAlgorithmNotAllowedError(`the key ${kid()} is for ${key.alg.alg}, the token says ${parsed.alg.alg}`);
       }
       const mismatch = keyMismatch(parsed.alg, key.shape);
-      if (mismatch !== undefined) throw new JwtAlgorithmNotAllowedError(`the key ${parsed.kid} does not fit: ${mismatch}`);
+      if (mismatch !== undefined) throw new JwtAlgorithmNotAllowedError(`the key ${kid()} does not fit: ${mismatch}`);
       if (!verifyJwsSignature(parsed.alg.alg, key.publicKey, parsed.signingInput, parsed.signature)) throw new JwtSignatureError();
       const payload = decodePayload(parsed.payloadSegment);
       checkClaims(payload, rules, now());
