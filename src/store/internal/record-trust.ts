@@ -13,6 +13,7 @@
  * @module
  * @internal
  */
+import { NoMatchingKekError } from '../../errors.js';
 import type { KeyEncryptionKey, RecordSignature, WrappedKey } from '../../keys/kek.js';
 import { authenticatingWraps, onlyAuthenticatingWraps, signWithAll, verifyAny } from '../../keys/internal/record-signing.js';
 import { RecordAuthenticationError } from '../errors.js';
@@ -63,6 +64,7 @@ export function assertCommitment(record: DekRecord, dek: Uint8Array): void {
  * The DEK of `record` if this process may encrypt under it (see the module comment), else a
  * typed refusal. `load` obtains the DEK the usual way (cache, store, KEKs); the caller owns the
  * returned bytes.
+ * @throws {NoMatchingKekError} when no configured KEK matches any of its wrapped keys.
  * @throws {RecordAuthenticationError} `'legacy'`, `'unsigned'`, `'bad-signature'`,
  *   `'commitment-mismatch'`.
  * @throws {EnvelopeError} from unwrapping or from fetching a signer's public key.
@@ -73,6 +75,9 @@ export async function adoptRecord(
   load: () => Promise<Uint8Array>,
   signal: AbortSignal | undefined,
 ): Promise<Uint8Array> {
+  if (!record.wrappedDeks.some((w) => keks.some((k) => k.matches(w)))) {
+    throw new NoMatchingKekError(record.wrappedDeks.map((w) => w.kekId));
+  }
   if (record.commitment === undefined) throw new RecordAuthenticationError('legacy', record);
   const symmetric = authenticatingWraps(keks, record.wrappedDeks);
   let dek: Uint8Array;
