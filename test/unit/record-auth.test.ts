@@ -8,6 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type DekRecord, FieldEncryptor, FileKeyStore, type KeyStore, LocalAesKek, LocalRsaKek, MemoryKeyStore, RecordAuthenticationError,
@@ -231,5 +232,30 @@ describe('symmetric KEKs authenticate by construction', () => {
     const variants = [base, { ...base, keyRef: '0123456789abcdee' }, { ...base, kind: 'gcm' as const }, { ...base, createdAt: 2 }, { ...base, name: 'b' }, { ...base, name: undefined }];
     const encoded = new Set(variants.map((v) => Buffer.from(signaturePayload(v, c)).toString('hex')));
     expect(encoded.size).toBe(variants.length);
+  });
+
+  it('property: two identities sign alike only when equal; a commitment changes with any field or DEK bit', () => {
+    const identity = fc.record({
+      keyRef: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Buffer.from(b).toString('hex')),
+      kind: fc.constantFrom('gcm' as const, 'siv' as const),
+      createdAt: fc.double({ min: 0, max: 1e15, noNaN: true }),
+      name: fc.option(fc.string({ maxLength: 12 }), { nil: undefined }),
+    });
+    const c = new Uint8Array(32);
+    fc.assert(
+      fc.property(identity, identity, (a, b) => {
+        const same = a.keyRef === b.keyRef && a.kind === b.kind && Object.is(a.createdAt, b.createdAt) && a.name === b.name;
+        expect(Buffer.from(signaturePayload(a, c)).equals(Buffer.from(signaturePayload(b, c)))).toBe(same);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(identity, fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.nat(511), (id, dek, bit) => {
+        const flipped = Uint8Array.from(dek);
+        flipped[bit >> 3]! ^= 1 << (bit & 7);
+        expect(Buffer.from(computeCommitment(id, dek)).equals(Buffer.from(computeCommitment(id, flipped)))).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
