@@ -123,6 +123,20 @@ describe('KeyVaultKek and record authentication (local vault, in-process)', () =
     expect(k.isCurrent(await k.wrap(randomBytes(32)))).toBe(true);
   });
 
+  it('isCurrent: after the latest version is disabled and refresh() falls back, wraps under it are not current', async () => {
+    const name = keyName('disabled');
+    await keyClient.createRsaKey(name, { keySize: 2048 });
+    const k = kek(name);
+    const older = await k.wrap(randomBytes(32));
+    const v2 = await keyClient.rotateKey(name);
+    await k.refresh();
+    const newer = await k.wrap(randomBytes(32));
+    await keyClient.updateKeyProperties(name, v2.properties.version!, { enabled: false });
+    await k.refresh();
+    expect(k.isCurrent(newer)).toBe(false);
+    expect(k.isCurrent(older)).toBe(true);
+  });
+
   it('isCurrent: a stale resolution starts one background refresh and never throws or waits', async () => {
     const name = keyName('stale');
     await keyClient.createRsaKey(name, { keySize: 2048 });
