@@ -79,6 +79,26 @@ describe('KeyVaultKek and record authentication (local vault, in-process)', () =
     expect(vault.stats.byOperation.unwrapKey ?? 0).toBe(0);
   });
 
+  it('signatures naming made-up versions of the key: bad-signature, one GET per made-up version however often adoption is retried', async () => {
+    const name = keyName('fake-sig');
+    await keyClient.createRsaKey(name, { keySize: 2048 });
+    const k = kek(name);
+    const store = new MemoryKeyStore();
+    const dek = randomBytes(64);
+    const identity = { keyRef: randomBytes(8).toString('hex'), kind: 'siv' as const, createdAt: Date.now(), name: 'users.email' };
+    const base = (await k.wrap(randomBytes(32))).kekId.replace(/[^/]+$/, '');
+    const signatures = Array.from({ length: 8 }, () => ({ kekId: base + randomBytes(16).toString('hex'), alg: 'PS256', bytes: randomBytes(256) }));
+    await store.createIfAbsent({ ...identity, wrappedDeks: [await k.wrap(dek)], revision: 1, commitment: computeCommitment(identity, dek), signatures });
+    const fields = new FieldEncryptor({ keks: k, keyStore: store });
+    vault.stats.reset();
+    for (let i = 0; i < 20; i++) {
+      const err = await fields.encryptDeterministic('v', { keyName: 'users.email' }).catch((e: unknown) => e);
+      expect((err as RecordAuthenticationError).reason).toBe('bad-signature');
+    }
+    expect(vault.stats.byOperation.getKey).toBe(8);
+    expect(vault.stats.byOperation.unwrapKey ?? 0).toBe(0);
+  });
+
   it('RBAC: a Crypto Service Encryption User (no sign) adopts records an operator made, and cannot create new named ones', async () => {
     const name = keyName('cseu');
     await keyClient.createRsaKey(name, { keySize: 2048 });

@@ -12,8 +12,8 @@
  * @internal
  */
 import { createHash, type KeyObject, verify } from 'node:crypto';
-import type { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
-import { KekUnavailableError, UnsupportedKeyTypeError } from '../../errors.js';
+import type { CryptographyClient, KeyClient, KeyVaultKey } from '@azure/keyvault-keys';
+import { KekUnavailableError, KeyNotFoundError, UnsupportedKeyTypeError } from '../../errors.js';
 import { asBuffer } from '../../internal/bytes.js';
 import type { RecordSignature } from '../../keys/kek.js';
 import { isRsaSignatureAlgorithm, RSA_SIGNATURE_ALGORITHMS } from '../../keys/internal/rsa-signatures.js';
@@ -37,7 +37,8 @@ export interface RecordSignerDeps {
 /** Signs and verifies record payloads with versions of one Key Vault key. */
 export class RecordSigner {
   readonly #d: RecordSignerDeps;
-  readonly #publicKeys = new Map<string, KeyObject>();
+  /** Versioned kid → its public key, or null for a version that does not exist (a made-up kid). */
+  readonly #publicKeys = new Map<string, KeyObject | null>();
 
   constructor(deps: RecordSignerDeps) {
     this.#d = deps;
@@ -84,14 +85,27 @@ export class RecordSigner {
     const current = await this.#d.current(signal);
     if (current.kid === kid) return current.kind === 'rsa' ? current.publicKey : undefined;
     const cached = this.#publicKeys.get(kid);
-    if (cached !== undefined) return cached;
-    const fetched = await this.#d.call('getKey', kid, signal, (s) => this.#d.keyClient.getKey(id.name, { version: id.version, abortSignal: s }));
+    if (cached !== undefined) return cached ?? undefined;
+    let fetched: KeyVaultKey;
+    try {
+      fetched = await this.#d.call('getKey', kid, signal, (s) => this.#d.keyClient.getKey(id.name, { version: id.version, abortSignal: s }));
+    } catch (err) {
+      // Signature kids come from the store: a version that does not exist vouches for nothing, and
+      // costs one GET, not one per adoption attempt.
+      if (!(err instanceof KeyNotFoundError)) throw err;
+      this.#remember(kid, null);
+      return undefined;
+    }
     if (fetched.properties.enabled === false) return undefined; // a disabled version vouches for nothing
     const method = wrapMethodFor(fetched, kid, 'A256KW');
-    if (method.kind !== 'rsa') return undefined;
+    const publicKey = method.kind === 'rsa' ? method.publicKey : null;
+    this.#remember(kid, publicKey);
+    return publicKey ?? undefined;
+  }
+
+  #remember(kid: string, publicKey: KeyObject | null): void {
     if (this.#publicKeys.size >= MAX_PUBLIC_KEYS) this.#publicKeys.delete(this.#publicKeys.keys().next().value as string);
-    this.#publicKeys.set(kid, method.publicKey);
-    return method.publicKey;
+    this.#publicKeys.set(kid, publicKey);
   }
 }
 
