@@ -131,6 +131,30 @@ describe('KeyVaultKek and record authentication (local vault, in-process)', () =
     expect(vault.stats.byOperation.getKey).toBe(2); // the old version's public key once + its unwrap client's GET
   });
 
+  it('oct-HSM authenticates by construction: a named record needs no sign, another encryptor adopts it; an RSA-wrapped plant next to it is refused', async () => {
+    const name = keyName('oct-auth');
+    await keyClient.createOctKey(name, { hsm: true, keySize: 256 });
+    const store = new MemoryKeyStore();
+    vault.stats.reset();
+    const first = await new FieldEncryptor({ keks: kek(name), keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' });
+    expect(vault.stats.byOperation.sign ?? 0).toBe(0);
+    expect((await store.getByName('users.email'))!.signatures).toBeUndefined();
+    const other = new FieldEncryptor({ keks: kek(name), keyStore: store });
+    expect(await other.encryptDeterministic('v', { keyName: 'users.email' })).toEqual(first);
+
+    // The attacker has an RSA key of its own in the allow-listed vault: it can wrap, not sign for us.
+    const rsaName = keyName('oct-plant');
+    await keyClient.createRsaKey(rsaName, { keySize: 2048 });
+    const attacker = kek(rsaName);
+    const dek = randomBytes(64);
+    const identity = { keyRef: randomBytes(8).toString('hex'), kind: 'siv' as const, createdAt: Date.now(), name: 'users.phone' };
+    await store.createIfAbsent({ ...identity, wrappedDeks: [await attacker.wrap(dek)], revision: 1, commitment: computeCommitment(identity, dek) });
+    const allowing = new FieldEncryptor({ keks: kek(name, { allowedKeys: [vault.url] }), keyStore: store });
+    const err = await allowing.encryptDeterministic('v', { keyName: 'users.phone' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecordAuthenticationError);
+    expect((err as RecordAuthenticationError).reason).toBe('unsigned');
+  });
+
   it('isCurrent: false for a wrap under the old version after rotateKey + refresh(); true for the new one', async () => {
     const name = keyName('current');
     await keyClient.createRsaKey(name, { keySize: 2048 });
