@@ -12,6 +12,7 @@ import {
   type DekRecord, FieldEncryptor, KeyAccessDeniedError, KeyNotAllowedError, MemoryKeyStore, RecordAuthenticationError,
 } from '../../src/index.js';
 import { computeCommitment } from '../../src/store/internal/record-auth.js';
+import { rewrapKeyStore } from '../../src/rewrap/index.js';
 
 let seq = 0;
 const keyName = (p: string) => `${p}-${++seq}`;
@@ -153,6 +154,31 @@ describe('KeyVaultKek and record authentication (local vault, in-process)', () =
     const err = await allowing.encryptDeterministic('v', { keyName: 'users.phone' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RecordAuthenticationError);
     expect((err as RecordAuthenticationError).reason).toBe('unsigned');
+  });
+
+  it('rotation: rewrapKeyStore renews the signature with the new version (1 sign per named record), then the old version can be disabled', async () => {
+    const name = keyName('renew');
+    const v1 = await keyClient.createRsaKey(name, { keySize: 2048 });
+    const store = new MemoryKeyStore();
+    const ct = await new FieldEncryptor({ keks: kek(name), keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' });
+    await new FieldEncryptor({ keks: kek(name), keyStore: store }).encrypt('random-mode record: never signed');
+    const v2 = await keyClient.rotateKey(name);
+    const k = kek(name);
+    vault.stats.reset();
+    const statuses: string[] = [];
+    for await (const r of rewrapKeyStore(store, { from: [k], to: [k] })) statuses.push(r.status);
+    expect(statuses).toEqual(['rewrapped', 'rewrapped']);
+    expect(vault.stats.byOperation.sign).toBe(1);
+    const record = (await store.getByName('users.email'))!;
+    expect(record.signatures!.map((s) => s.kekId)).toEqual([v2.id]);
+    expect(record.wrappedDeks.map((w) => w.kekId)).toEqual([v2.id]);
+
+    await keyClient.updateKeyProperties(name, v1.properties.version!, { enabled: false });
+    expect(await new FieldEncryptor({ keks: kek(name), keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' })).toEqual(ct);
+    // nothing left to do: a second run makes no vault call
+    vault.stats.reset();
+    for await (const r of rewrapKeyStore(store, { from: [k], to: [k] })) expect(r.status).toBe('skipped');
+    expect((vault.stats.byOperation.sign ?? 0) + (vault.stats.byOperation.unwrapKey ?? 0)).toBe(0);
   });
 
   it('isCurrent: false for a wrap under the old version after rotateKey + refresh(); true for the new one', async () => {
