@@ -197,6 +197,18 @@ describe('legacy records (made before record authentication)', () => {
     for await (const r of rewrapKeyStore(store, { from: [kekA], to: [kekA] })) expect(r.status).toBe('skipped');
   });
 
+  it('a re-wrap that cannot sign leaves a legacy named record legacy, so a later run that can sign still upgrades it', async () => {
+    const made = new MemoryKeyStore();
+    const det = await new FieldEncryptor({ keks: kekA, keyStore: made }).encryptDeterministic('v', { keyName: 'users.email' });
+    const store = await legacyCopy(made);
+    // to a wrap-only target (it cannot sign): re-wrapped, still legacy
+    for await (const r of rewrapKeyStore(store, { from: [kekA], to: [pubB] })) expect(r.status).toBe('rewrapped');
+    expect((await store.getByName('users.email'))!.commitment).toBeUndefined();
+    await expectRefused(new FieldEncryptor({ keks: kekB, keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' }), 'legacy');
+    for await (const r of rewrapKeyStore(store, { from: [kekB], to: [kekA] })) expect(r.status).toBe('rewrapped');
+    expect(await new FieldEncryptor({ keks: kekA, keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' })).toEqual(det);
+  });
+
   it('rewrapKeyStore does not sign a planted named record that carries a commitment but no signature', async () => {
     const store = new MemoryKeyStore();
     await plant(store, 'users.email', [{ kek: pubA, dek: randomBytes(64) }]);

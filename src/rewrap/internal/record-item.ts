@@ -25,6 +25,7 @@ import type { KeyStoreRewrapResult } from '../results.js';
 import { asEnvelopeError } from './dek-cache.js';
 import { rewrapDek, type RewrapKeks } from './rewrap-dek.js';
 import { isCurrent, resolveTargets, type Target } from './targets.js';
+import type { WrappedKey } from '../../keys/kek.js';
 
 /** Per-run state of the key-store mode. */
 export class RecordRewrapper {
@@ -75,7 +76,7 @@ export class RecordRewrapper {
       } catch (err) {
         throw asEnvelopeError(err);
       }
-      let auth: RecordAuth;
+      let auth: RecordAuth | undefined;
       try {
         auth = await this.#renewAuth(record, rewrapped.dek, signal);
       } finally {
@@ -83,7 +84,7 @@ export class RecordRewrapper {
       }
       const kekIds = rewrapped.wrappedKeys.map((w) => w.kekId);
       try {
-        const updated = await this.#store.updateWrappedDeks(id, rewrapped.wrappedKeys, record.revision, { signal, auth });
+        const updated = await this.#store.updateWrappedDeks(id, rewrapped.wrappedKeys, record.revision, auth === undefined ? { signal } : { signal, auth });
         return { status: 'rewrapped', id, revision: updated.revision, kekIds, verified: this.#keks.verify };
       } catch (err) {
         signal.throwIfAborted();
@@ -112,8 +113,7 @@ export class RecordRewrapper {
   #signedByAllSigners(record: DekRecord): boolean {
     const signatures = record.signatures ?? [];
     return this.#targets.every((t) => {
-      const probe = { kekId: t.kekId, alg: t.alg, bytes: new Uint8Array(0) };
-      if (typeof t.kek.signRecord !== 'function' || t.kek.authenticatesWrap?.(probe) === true) return true;
+      if (typeof t.kek.signRecord !== 'function' || t.kek.authenticatesWrap?.(probeOf(t)) === true) return true;
       return signatures.some((s) => s.kekId === t.kekId);
     });
   }
@@ -122,12 +122,13 @@ export class RecordRewrapper {
    * The authentication the re-wrapped record carries. Signing vouches for a record, so a named
    * record is (re-)signed only when it is already authenticated: a signature that verifies under
    * a `from` or `to` KEK, or wrapped keys that only symmetric `from` KEKs open. A legacy record
-   * (no commitment) is signed on trust: upgrading is trust-on-first-use (docs/security.md).
+   * (no commitment) is signed on trust: upgrading is trust-on-first-use (docs/security.md);
+   * undefined (left as it is) when it is named and nothing could sign or authenticate it.
    * @throws {RecordAuthenticationError} `'commitment-mismatch'` when `dek` is not the DEK the
    *   record commits to (its wrapped keys disagree: re-wrapping would spread one of them), or
    *   `'unsigned'` / `'bad-signature'` for a named record nobody authenticated.
    */
-  async #renewAuth(record: DekRecord, dek: Uint8Array, signal: AbortSignal): Promise<RecordAuth> {
+  async #renewAuth(record: DekRecord, dek: Uint8Array, signal: AbortSignal): Promise<RecordAuth | undefined> {
     if (record.commitment !== undefined && !commitmentMatches(record, dek)) throw new RecordAuthenticationError('commitment-mismatch', record);
     const commitment = record.commitment ?? computeCommitment(record, dek);
     const kept = record.signatures ?? [];
@@ -139,9 +140,19 @@ export class RecordRewrapper {
       if (verdict !== 'valid') throw new RecordAuthenticationError('bad-signature', record);
     }
     const { signatures } = await signWithAll(this.#keks.to, payload, signal);
+    // A legacy named record nobody could sign stays legacy (a commitment alone would make it
+    // look planted): a later run with a KEK that can sign upgrades it.
+    if (record.commitment === undefined && signatures.length === 0 && !this.#targets.some((t) => t.kek.authenticatesWrap?.(probeOf(t)) === true)) {
+      return undefined;
+    }
     // Targets that cannot sign (wrap-only, symmetric, no permission) leave the old signatures.
     return { commitment, signatures: signatures.length > 0 ? signatures : kept };
   }
+}
+
+/** What a target's new wrapped keys look like (for `authenticatesWrap`, which reads only kekId and alg). */
+function probeOf(t: Target): WrappedKey {
+  return { kekId: t.kekId, alg: t.alg, bytes: new Uint8Array(0) };
 }
 
 function asStoreError(err: unknown, keyRef: string): EnvelopeError {
