@@ -14,13 +14,15 @@ export { FieldEncryptor } from './field/encryptor.js';
 export type { FieldEncryptorOptions, FieldOptions, DeterministicOptions } from './field/encryptor.js';
 export type { FieldLimits } from './field/active-dek.js';
 
-export type { KeyEncryptionKey, WrappedKey, KekOperationOptions } from './keys/kek.js';
+export type { KeyEncryptionKey, WrappedKey, KekOperationOptions, RecordSignature } from './keys/kek.js';
 export { LocalAesKek } from './keys/local-aes-kek.js';
 export type { LocalAesKekOptions } from './keys/local-aes-kek.js';
 export { LocalRsaKek } from './keys/local-rsa-kek.js';
 export type { LocalRsaKekOptions } from './keys/local-rsa-kek.js';
 
-export type { KeyStore, DekRecord, DekKind, KeyStoreOptions, CreateResult } from './store/key-store.js';
+export type { KeyStore, DekRecord, DekKind, KeyStoreOptions, CreateResult, RecordAuth, UpdateWrappedDeksOptions } from './store/key-store.js';
+export { RecordAuthenticationError } from './store/errors.js';
+export type { RecordAuthenticationReason } from './store/errors.js';
 export { MemoryKeyStore } from './store/memory.js';
 export { FileKeyStore } from './store/file.js';
 export type { FileKeyStoreOptions } from './store/file.js';

@@ -10,6 +10,9 @@
  * - Unwrap: always remote, through the `CryptographyClient` of the exact versioned kid recorded
  *   in the wrapped key, and only for kids on the allow-list (checked before anything is sent).
  *   A cold client costs one GET per kid (the SDK fetches the key); clients are kept per kid.
+ * - Record signatures (docs/security.md §Record authentication): `signRecord` is one vault
+ *   `sign` (PS256) by the current version; `verifyRecord` checks locally with the signing
+ *   version's public key. oct-HSM keys do not sign: their AES-KW wraps authenticate records.
  * - Retries: the Azure pipeline's own retry is switched off (`retryOptions.maxRetries = 0`) and
  *   this KEK retries 429 (with or without Retry-After), 408, 5xx and dropped connections itself,
  *   with a bound the caller sets. The pipeline alone never retries a 429 without Retry-After,
@@ -23,11 +26,12 @@ import type { CryptographyClient } from '@azure/keyvault-keys';
 import { DecryptionFailedError, EnvelopeError, KeyNotAllowedError } from '../errors.js';
 import { assertBytes, asBuffer } from '../internal/bytes.js';
 import { escapeUntrusted } from '../internal/escape.js';
-import type { KekOperationOptions, KeyEncryptionKey, WrappedKey } from '../keys/kek.js';
+import type { KekOperationOptions, KeyEncryptionKey, RecordSignature, WrappedKey } from '../keys/kek.js';
 import { UNWRAP_ALGORITHMS } from './internal/algorithms.js';
 import { type CallSettings, callVault } from './internal/call.js';
 import { invalidatesClient, isSdkValidityPrecheck, type VaultOperation } from './internal/errors.js';
 import { type ParsedKeyId, configuredId, parseKeyId, versionedId } from './internal/key-id.js';
+import { RecordSigner } from './internal/record-signer.js';
 import { VaultClients } from './internal/vault-clients.js';
 import { VersionResolver } from './internal/version-resolver.js';
 import { type KeyVaultKekOptions, type ResolvedKekOptions, resolveKekOptions } from './options.js';
@@ -57,6 +61,7 @@ export class KeyVaultKek implements KeyEncryptionKey {
   readonly #clients: VaultClients;
   readonly #resolver: VersionResolver;
   readonly #settings: CallSettings;
+  readonly #signer: RecordSigner;
 
   /**
    * @throws {TypeError | RangeError} on invalid options, naming the option.
@@ -75,6 +80,13 @@ export class KeyVaultKek implements KeyEncryptionKey {
       octAlgorithm: this.#o.octWrapAlgorithm,
       refreshIntervalMs: this.#o.refreshIntervalMs,
       now: this.#o.now,
+    });
+    this.#signer = new RecordSigner({
+      key,
+      keyClient: this.#clients.keyClient(key.origin),
+      call: (op, kid, signal, fn) => callVault(op, kid, this.#settings, signal, fn),
+      current: (signal) => this.#resolver.current(signal),
+      remote: (op, id, signal, fn) => this.#remote(op, id, signal, fn),
     });
   }
 
@@ -179,6 +191,64 @@ export class KeyVaultKek implements KeyEncryptionKey {
     if (typeof kekId !== 'string' || kekId.length > 1024 || !URL.canParse(kekId)) return false;
     const url = new URL(kekId);
     return (url.protocol === 'https:' || url.protocol === 'http:') && KEY_ID_PATH.test(url.pathname);
+  }
+
+  /**
+   * False when `wrapped` names a version of this key other than the one new DEKs are wrapped
+   * with now (rotated, or disabled and fallen back from), as far as the last resolution knows;
+   * true otherwise (also before the first resolution). When that resolution is older than
+   * `refreshInterval`, a background refresh starts (errors swallowed). Never throws, never waits.
+   * @throws {never} never.
+   * @example
+   * ```ts
+   * await keyClient.rotateKey('kek'); await kek.refresh();
+   * kek.isCurrent(oldWrapped); // false: retire the DEK wrapped under the old version
+   * ```
+   */
+  isCurrent(wrapped: WrappedKey): boolean {
+    const kid = this.#resolver.peek();
+    return kid === undefined || wrapped?.kekId === kid;
+  }
+
+  /**
+   * True for AES-KW wrapped keys (oct-HSM): only a holder of the vault key can make a wrap that
+   * unwraps. False for RSA-OAEP-256, which anyone with the public key can produce.
+   * @throws {never} never.
+   * @example `kek.authenticatesWrap(wrapped) // true for an oct-HSM key's A256KW wraps`
+   */
+  authenticatesWrap(wrapped: WrappedKey): boolean {
+    return this.matches(wrapped) && typeof wrapped.alg === 'string' && Object.hasOwn(UNWRAP_ALGORITHMS, wrapped.alg) && UNWRAP_ALGORITHMS[wrapped.alg]!.kind === 'oct';
+  }
+
+  /**
+   * Signs a DEK record's authenticated fields: one vault `sign` (PS256) by the current version,
+   * checked locally against that version's public key before it is returned.
+   * @throws {UnsupportedKeyTypeError} for an oct-HSM key.
+   * @throws {KeyAccessDeniedError} without the sign permission (Key Vault Crypto Service
+   *   Encryption User has none; Crypto User and Crypto Officer do).
+   * @throws {KeyDisabledError | KeyNotFoundError | KekUnavailableError} from Key Vault.
+   * @throws {unknown} `options.signal.reason` when the signal aborts.
+   * @example `const signature = await kek.signRecord(payload); // { kekId: '…/keys/kek/<version>', alg: 'PS256', bytes }`
+   */
+  async signRecord(payload: Uint8Array, options?: KekOperationOptions): Promise<RecordSignature> {
+    options?.signal?.throwIfAborted();
+    assertBytes(payload, 'payload');
+    return this.#signer.sign(payload, options?.signal);
+  }
+
+  /**
+   * Verifies a record signature locally with the public key of the version it names. False,
+   * without a vault call, when it names another key or an algorithm other than PS256/RS256.
+   * A version other than the current one costs one GET the first time.
+   * @throws {KeyNotFoundError | KeyAccessDeniedError | KekUnavailableError} when that version's
+   *   public key cannot be fetched.
+   * @throws {unknown} `options.signal.reason` when the signal aborts.
+   * @example `if (await kek.verifyRecord(signature, payload)) adopt(record);`
+   */
+  async verifyRecord(signature: RecordSignature, payload: Uint8Array, options?: KekOperationOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted();
+    assertBytes(payload, 'payload');
+    return this.#signer.verify(signature, payload, options?.signal);
   }
 
   async #remote<T>(

@@ -19,7 +19,7 @@ import { pooledRandom } from '../internal/random.js';
 import { raceAbort } from '../internal/abort.js';
 import type { KeyStore } from '../store/key-store.js';
 import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
-import { type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
+import { type FieldDek, type FieldKeyContext, adoptFieldDek, cacheKey, createFieldDek, loadFieldDek } from './records.js';
 
 /** Options of {@link FieldEncryptor}. */
 export interface FieldEncryptorOptions {
@@ -197,7 +197,7 @@ export class FieldEncryptor {
   /** Shared by every caller for this name, so it runs without any one caller's signal. */
   async #loadNamed(name: string): Promise<FieldDek> {
     const record = await this.#ctx.store.getByName(name);
-    const d = record !== undefined ? await loadFieldDek(this.#ctx, record.keyRef, 'siv') : await createFieldDek(this.#ctx, 'siv', name);
+    const d = record !== undefined ? await adoptFieldDek(this.#ctx, record, 'siv') : await createFieldDek(this.#ctx, 'siv', name);
     // Memoized for the encryptor's lifetime: own a copy, since the cache wipes its entries on eviction.
     return { ...d, dek: new SecretKey(d.dek.expose().slice()) };
   }

@@ -1,7 +1,9 @@
 /**
- * Making and finding field DEK records: a new DEK is wrapped under every KEK and registered in
- * the key store with create-if-absent; a keyRef is resolved back to its DEK through the store,
- * the KEKs and the unwrapped-key cache.
+ * Making and finding field DEK records: a new DEK is wrapped under every KEK, sealed (DEK
+ * commitment; named records also signed) and registered in the key store with create-if-absent;
+ * a keyRef is resolved back to its DEK through the store, the KEKs and the unwrapped-key cache,
+ * and the DEK is checked against the record's commitment. A named record made elsewhere is only
+ * encrypted under once authenticated (store/internal/record-trust.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { DekResolver } from '../cache/dek-resolver.js';
@@ -13,6 +15,7 @@ import { raceAbort } from '../internal/abort.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { wrapUnderAll } from '../keys/multi.js';
 import type { DekKind, DekRecord, KeyStore } from '../store/key-store.js';
+import { adoptRecord, assertCommitment, sealRecord } from '../store/internal/record-trust.js';
 
 /** DEK length per record kind: AES-256-GCM takes 32 bytes, AES-SIV-256 takes 64 (two AES-256 keys). */
 export const DEK_LENGTH: Readonly<Record<DekKind, number>> = { gcm: 32, siv: 64 };
@@ -44,17 +47,16 @@ export async function createFieldDek(ctx: FieldKeyContext, kind: DekKind, name: 
     const wrappedDeks = await wrapUnderAll(ctx.keks, dekBytes, { signal });
     for (let attempt = 0; attempt < MAX_KEY_REF_ATTEMPTS; attempt++) {
       const keyRef = randomBytes(KEY_REF_LENGTH);
-      const record: DekRecord = {
-        keyRef: keyRef.toString('hex'), kind, createdAt: Date.now(), wrappedDeks, revision: 1,
-        ...(name === undefined ? {} : { name }),
-      };
+      const identity = { keyRef: keyRef.toString('hex'), kind, createdAt: Date.now(), ...(name === undefined ? {} : { name }) };
+      const seal = await sealRecord(ctx.keks, identity, wrappedDeks, dekBytes, signal);
+      const record: DekRecord = { ...identity, wrappedDeks, revision: 1, ...seal };
       const result = await ctx.store.createIfAbsent(record, { signal });
       if (result.created) {
         const dek = new SecretKey(new Uint8Array(dekBytes));
         ctx.cache.set(cacheKey(record.keyRef, kind), new SecretKey(new Uint8Array(dekBytes)));
         return { keyRef: new Uint8Array(keyRef), keyRefHex: record.keyRef, dek };
       }
-      if (name !== undefined && result.record.name === name) return loadFieldDek(ctx, result.record.keyRef, kind, signal);
+      if (name !== undefined && result.record.name === name) return adoptFieldDek(ctx, result.record, kind, signal);
       // Otherwise a random 64-bit keyRef collided with an existing record: draw another.
     }
     throw new KeyStoreError('could not allocate a unique keyRef');
@@ -74,10 +76,31 @@ export async function loadFieldDek(ctx: FieldKeyContext, keyRefHex: string, kind
   const shared = ctx.cache.getOrLoad(cacheKey(keyRefHex, kind), async () => {
     const record = await ctx.store.get(keyRefHex);
     if (record === undefined || record.kind !== kind) throw new KeyNotFoundError(`no ${kind} data key with keyRef ${keyRefHex} in the key store`);
-    return (await ctx.resolver.resolve(record.wrappedDeks, DEK_LENGTH[kind])).expose().slice();
+    const dek = (await ctx.resolver.resolve(record.wrappedDeks, DEK_LENGTH[kind])).expose().slice();
+    try {
+      assertCommitment(record, dek); // every wrapped key of a record must give the one DEK
+    } catch (err) {
+      dek.fill(0);
+      throw err;
+    }
+    return dek;
   });
   const dek = await raceAbort(shared, signal);
   return { keyRef: Buffer.from(keyRefHex, 'hex'), keyRefHex, dek };
+}
+
+/**
+ * The DEK of a record this encryptor did not create (a named record found in the store), for
+ * ENCRYPTING: only once the record is authenticated (a symmetric KEK unwraps it, or a
+ * configured KEK signed it) and the DEK matches its commitment. Decrypt uses
+ * {@link loadFieldDek}, which also reads legacy records.
+ * @throws {RecordAuthenticationError} when the record may not be adopted (nothing is encrypted).
+ * @throws {KeyNotFoundError} when the record is of another kind.
+ */
+export async function adoptFieldDek(ctx: FieldKeyContext, record: DekRecord, kind: DekKind, signal?: AbortSignal): Promise<FieldDek> {
+  if (record.kind !== kind) throw new KeyNotFoundError(`key store record ${record.keyRef} is not a ${kind} data key`);
+  const dek = await adoptRecord(ctx.keks, record, async () => (await loadFieldDek(ctx, record.keyRef, kind, signal)).dek.expose().slice(), signal);
+  return { keyRef: Buffer.from(record.keyRef, 'hex'), keyRefHex: record.keyRef, dek: new SecretKey(dek) };
 }
 
 /**

@@ -19,6 +19,19 @@ export interface WrappedKey {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * A signature over a DEK record's authenticated fields (docs/security.md §Record authentication),
+ * made with a KEK's private key. Public information.
+ */
+export interface RecordSignature {
+  /** The exact, versioned id of the key (version) that signed. */
+  readonly kekId: string;
+  /** The JOSE signature algorithm: `'PS256'` (what kv-envelope signs with) or `'RS256'`. */
+  readonly alg: string;
+  /** The signature bytes. */
+  readonly bytes: Uint8Array;
+}
+
 /** Options bag taken by every KEK operation. */
 export interface KekOperationOptions {
   /** Aborts the operation; the promise rejects with the signal's reason. */
@@ -63,4 +76,24 @@ export interface KeyEncryptionKey {
    * start a background refresh here (errors swallowed) and answer from what it knows.
    */
   isCurrent?(wrapped: WrappedKey): boolean;
+  /**
+   * Optional. True when a successful `unwrap` of `wrapped` by this KEK proves the wrap was made
+   * by a holder of this KEK's secret (AES-KW: only the key holder can produce a wrap that
+   * unwraps). False or absent for RSA-OAEP, where anyone holding the public key can wrap.
+   * Pure and synchronous. Used to authenticate key-store records (docs/security.md).
+   */
+  authenticatesWrap?(wrapped: WrappedKey): boolean;
+  /**
+   * Optional. Signs `payload` (a DEK record's authenticated fields) with the KEK's private key,
+   * so that holders of only the public key can check the record was made by a key holder.
+   * @throws {UnsupportedKeyTypeError} when this KEK cannot sign (wrap-only, symmetric key).
+   * @throws {EnvelopeError} `ERR_KEY_ACCESS_DENIED`, `ERR_KEK_UNAVAILABLE`, … for remote keys.
+   */
+  signRecord?(payload: Uint8Array, options?: KekOperationOptions): Promise<RecordSignature>;
+  /**
+   * Optional. True when `signature` is a valid signature of `payload` by this KEK (any version
+   * it trusts); false when it is not this KEK's or does not verify. Needs only public keys.
+   * @throws {EnvelopeError} when the signer's public key cannot be obtained (remote keys).
+   */
+  verifyRecord?(signature: RecordSignature, payload: Uint8Array, options?: KekOperationOptions): Promise<boolean>;
 }

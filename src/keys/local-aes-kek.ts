@@ -153,6 +153,16 @@ export class LocalAesKek implements KeyEncryptionKey {
     return wrapped?.kekId === this.id && wrapped?.alg === this.alg;
   }
 
+  /**
+   * True for every wrapped key this KEK matches: AES-KW only unwraps what a holder of the key
+   * wrapped, so a successful unwrap authenticates the wrap. Pure; never throws.
+   * @throws {never} never.
+   * @example `kek.authenticatesWrap(wrapped) // true when kek.matches(wrapped)`
+   */
+  authenticatesWrap(wrapped: WrappedKey): boolean {
+    return this.matches(wrapped);
+  }
+
   /** Public description only: `{ id, alg }`. */
   toJSON(): { id: string; alg: AesKwAlgorithm } {
     return { id: this.id, alg: this.alg };

@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { constants, createPrivateKey, createPublicKey, KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, KeyObject, privateDecrypt, publicEncrypt, sign, verify } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
 import { DecryptionFailedError, KeyNotAllowedError, UnsupportedKeyTypeError } from '../errors.js';
 import { assertBytes, assertString, asBuffer } from '../internal/bytes.js';
-import type { KekOperationOptions, KeyEncryptionKey, WrappedKey } from './kek.js';
+import type { KekOperationOptions, KeyEncryptionKey, RecordSignature, WrappedKey } from './kek.js';
+import { isRsaSignatureAlgorithm, RSA_SIGNATURE_ALGORITHMS } from './internal/rsa-signatures.js';
 
 /** Options for {@link LocalRsaKek}. At least one of `publicKey` / `privateKey` is required. */
 export interface LocalRsaKekOptions {
@@ -188,6 +189,41 @@ export class LocalRsaKek implements KeyEncryptionKey {
    */
   matches(wrapped: WrappedKey): boolean {
     return wrapped?.kekId === this.id && wrapped?.alg === this.alg;
+  }
+
+  /**
+   * Signs a DEK record's authenticated fields with RSASSA-PSS (SHA-256, 32-byte salt: JOSE
+   * `PS256`) under the private key. Local: no service call.
+   * @throws {UnsupportedKeyTypeError} when the KEK is wrap-only (no private key).
+   * @throws {TypeError} when `payload` is not a Uint8Array.
+   * @throws {unknown} `options.signal.reason` when the signal is already aborted.
+   * @example `const signature = await kek.signRecord(payload); // { kekId: kek.id, alg: 'PS256', bytes }`
+   */
+  async signRecord(payload: Uint8Array, options?: KekOperationOptions): Promise<RecordSignature> {
+    options?.signal?.throwIfAborted();
+    assertBytes(payload, 'payload');
+    if (this.#privateKey === undefined) {
+      throw new UnsupportedKeyTypeError(`LocalRsaKek ${this.id} cannot sign: it has no privateKey`);
+    }
+    const { padding, saltLength } = RSA_SIGNATURE_ALGORITHMS.PS256;
+    const bytes = sign('sha256', asBuffer(payload), { key: this.#privateKey, padding, saltLength });
+    return { kekId: this.id, alg: 'PS256', bytes: new Uint8Array(bytes) };
+  }
+
+  /**
+   * Checks a record signature with the public key (a wrap-only KEK verifies too). False when
+   * the signature names another key, an algorithm other than PS256/RS256, or does not verify.
+   * @throws {TypeError} when `payload` is not a Uint8Array.
+   * @throws {unknown} `options.signal.reason` when the signal is already aborted.
+   * @example `if (await kek.verifyRecord(signature, payload)) adopt(record);`
+   */
+  async verifyRecord(signature: RecordSignature, payload: Uint8Array, options?: KekOperationOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted();
+    assertBytes(payload, 'payload');
+    if (signature?.kekId !== this.id || !(signature.bytes instanceof Uint8Array)) return false;
+    if (!isRsaSignatureAlgorithm(signature.alg) || signature.bytes.length !== this.#modulusBytes) return false;
+    const alg = RSA_SIGNATURE_ALGORITHMS[signature.alg];
+    return verify('sha256', asBuffer(payload), { key: this.#publicKey, padding: alg.padding, saltLength: alg.saltLength }, asBuffer(signature.bytes));
   }
 
   /** Public description only. */

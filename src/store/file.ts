@@ -19,11 +19,11 @@
  */
 import { readdir, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { CreateResult, DekRecord, KeyStore, KeyStoreOptions } from './key-store.js';
+import type { CreateResult, DekRecord, KeyStore, KeyStoreOptions, UpdateWrappedDeksOptions } from './key-store.js';
 import type { WrappedKey } from '../keys/kek.js';
 import { EnvelopeError, KeyNotFoundError, KeyStoreError } from '../errors.js';
 import { assertPositiveInt, assertString } from '../internal/bytes.js';
-import { assertKeyRef, assertWrappedDeks, RECORD_LIMITS, toFrozenRecord, withWrappedDeks } from './internal/record.js';
+import { assertKeyRef, assertRecordAuth, assertWrappedDeks, RECORD_LIMITS, toFrozenRecord, withWrappedDeks } from './internal/record.js';
 import { encodeNameRef, encodeRecord } from './internal/codec.js';
 import { createExclusive, ensureDirectory, isErrno, replaceAtomic } from './internal/file-io.js';
 import { acquireLock } from './internal/file-lock.js';
@@ -139,7 +139,8 @@ export class FileKeyStore implements KeyStore {
   }
 
   /**
-   * Replaces the wrapped DEKs when the stored revision is `expectedRevision`, atomically with
+   * Replaces the wrapped DEKs (and with `options.auth` the commitment and signatures) when the
+   * stored revision is `expectedRevision`, atomically with
    * respect to every other process using the directory.
    * @throws {KeyNotFoundError} when no record has this keyRef.
    * @throws {KeyStoreError} on a revision conflict, a lock timeout, I/O failure or corruption.
@@ -150,11 +151,13 @@ export class FileKeyStore implements KeyStore {
     keyRef: string,
     wrappedDeks: readonly WrappedKey[],
     expectedRevision: number,
-    options?: KeyStoreOptions,
+    options?: UpdateWrappedDeksOptions,
   ): Promise<DekRecord> {
     assertKeyRef(keyRef);
     assertWrappedDeks(wrappedDeks);
     assertPositiveInt(expectedRevision, 'expectedRevision');
+    const auth = options?.auth;
+    if (auth !== undefined) assertRecordAuth(auth, 'options.auth');
     const signal = options?.signal;
     return this.#guard(`update of ${keyRef}`, signal, async () => {
       this.#checkCurrent(keyRef, await this.#files.readVisible(keyRef, signal), expectedRevision); // fast path
@@ -165,7 +168,7 @@ export class FileKeyStore implements KeyStore {
       });
       try {
         const current = this.#checkCurrent(keyRef, await this.#files.readVisible(keyRef, signal), expectedRevision);
-        const next = withWrappedDeks(current, wrappedDeks);
+        const next = withWrappedDeks(current, wrappedDeks, auth);
         await replaceAtomic(this.directory, this.#files.recordPath(keyRef), encodeRecord(next), signal);
         return next;
       } finally {

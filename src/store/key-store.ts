@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { WrappedKey } from '../keys/kek.js';
+import type { RecordSignature, WrappedKey } from '../keys/kek.js';
 
 /** What a record's DEK is for. `'gcm'`: randomized AES-256-GCM; `'siv'`: deterministic AES-SIV. */
 export type DekKind = 'gcm' | 'siv';
@@ -26,6 +26,32 @@ export interface DekRecord {
   readonly wrappedDeks: readonly WrappedKey[];
   /** Bumped by every successful update; starts at 1. */
   readonly revision: number;
+  /**
+   * 32 bytes: HMAC-SHA-256 under the DEK over the record's keyRef, kind, name and createdAt
+   * (docs/security.md §Record authentication). Checked after every unwrap, so every wrapped
+   * key of the record must hold the same DEK. Absent on records made before version 0.2.
+   */
+  readonly commitment?: Uint8Array;
+  /**
+   * Signatures of the record's authenticated fields and commitment by KEK private keys: what
+   * lets an encryptor adopt a record it did not create when its KEKs are asymmetric.
+   */
+  readonly signatures?: readonly RecordSignature[];
+}
+
+/** A record's authentication: its DEK commitment and signatures. */
+export interface RecordAuth {
+  readonly commitment: Uint8Array;
+  readonly signatures: readonly RecordSignature[];
+}
+
+/** Options of {@link KeyStore.updateWrappedDeks}. */
+export interface UpdateWrappedDeksOptions extends KeyStoreOptions {
+  /**
+   * Replaces the record's commitment and signatures in the same compare-and-swap (re-wrap adds
+   * them to older records and renews signatures). Omitted: they are kept as they are.
+   */
+  auth?: RecordAuth;
 }
 
 /** Options bag for every KeyStore call. */
@@ -55,8 +81,9 @@ export interface KeyStore {
    */
   createIfAbsent(record: DekRecord, options?: KeyStoreOptions): Promise<CreateResult>;
   /**
-   * Replaces a record's wrapped DEKs if its revision is still `expectedRevision`
-   * (compare-and-swap); returns the updated record (revision + 1).
+   * Replaces a record's wrapped DEKs (and, with `options.auth`, its authentication) if its
+   * revision is still `expectedRevision` (compare-and-swap); returns the updated record
+   * (revision + 1). keyRef, kind, name and createdAt never change.
    * @throws {KeyStoreError} when the revision moved on (a concurrent update) or on I/O failure.
    * @throws {KeyNotFoundError} when the record does not exist.
    */
@@ -64,7 +91,7 @@ export interface KeyStore {
     keyRef: string,
     wrappedDeks: readonly WrappedKey[],
     expectedRevision: number,
-    options?: KeyStoreOptions,
+    options?: UpdateWrappedDeksOptions,
   ): Promise<DekRecord>;
   /** Every record, in no particular order. */
   list(options?: KeyStoreOptions): AsyncIterable<DekRecord>;

@@ -4,12 +4,13 @@
  *
  * @module
  */
-import type { CreateResult, DekRecord, KeyStore, KeyStoreOptions } from './key-store.js';
+import type { CreateResult, DekRecord, KeyStore, KeyStoreOptions, UpdateWrappedDeksOptions } from './key-store.js';
 import type { WrappedKey } from '../keys/kek.js';
 import { KeyNotFoundError, KeyStoreError } from '../errors.js';
 import { assertPositiveInt, assertString } from '../internal/bytes.js';
 import {
   assertKeyRef,
+  assertRecordAuth,
   assertWrappedDeks,
   cloneRecord,
   RECORD_LIMITS,
@@ -84,7 +85,8 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   /**
-   * Replaces the wrapped DEKs when the stored revision is `expectedRevision`.
+   * Replaces the wrapped DEKs (and with `options.auth` the commitment and signatures) when the
+   * stored revision is `expectedRevision`.
    * @throws {KeyNotFoundError} when no record has this keyRef.
    * @throws {KeyStoreError} when the revision moved on (a concurrent update won).
    * @throws {TypeError | RangeError} on malformed arguments.
@@ -95,12 +97,14 @@ export class MemoryKeyStore implements KeyStore {
     keyRef: string,
     wrappedDeks: readonly WrappedKey[],
     expectedRevision: number,
-    options?: KeyStoreOptions,
+    options?: UpdateWrappedDeksOptions,
   ): Promise<DekRecord> {
     options?.signal?.throwIfAborted();
     assertKeyRef(keyRef);
     assertWrappedDeks(wrappedDeks);
     assertPositiveInt(expectedRevision, 'expectedRevision');
+    const auth = options?.auth;
+    if (auth !== undefined) assertRecordAuth(auth, 'options.auth');
     const current = this.#byRef.get(keyRef);
     if (current === undefined) throw new KeyNotFoundError(`key store record not found: ${keyRef}`);
     if (current.revision !== expectedRevision) {
@@ -108,7 +112,7 @@ export class MemoryKeyStore implements KeyStore {
         `revision conflict on key store record ${keyRef}: expected ${expectedRevision}, found ${current.revision}`,
       );
     }
-    const next = withWrappedDeks(current, wrappedDeks);
+    const next = withWrappedDeks(current, wrappedDeks, auth);
     this.#byRef.set(keyRef, next);
     return cloneRecord(next);
   }

@@ -1,4 +1,4 @@
-import type { KekOperationOptions, KeyEncryptionKey, WrappedKey } from '../../src/index.js';
+import { type KekOperationOptions, type KeyEncryptionKey, type RecordSignature, UnsupportedKeyTypeError, type WrappedKey } from '../../src/index.js';
 
 /** Delegates to a real KEK and counts calls; optionally delays unwraps to widen races. */
 export class CountingKek implements KeyEncryptionKey {
@@ -27,5 +27,19 @@ export class CountingKek implements KeyEncryptionKey {
 
   matches(wrapped: WrappedKey): boolean {
     return this.#inner.matches(wrapped);
+  }
+
+  // Record authentication hooks pass through (a wrapper that drops them makes records it cannot authenticate).
+  authenticatesWrap(wrapped: WrappedKey): boolean {
+    return this.#inner.authenticatesWrap?.(wrapped) === true;
+  }
+
+  signRecord(payload: Uint8Array, options?: KekOperationOptions): Promise<RecordSignature> {
+    if (this.#inner.signRecord === undefined) return Promise.reject(new UnsupportedKeyTypeError('inner KEK cannot sign'));
+    return this.#inner.signRecord(payload, options);
+  }
+
+  verifyRecord(signature: RecordSignature, payload: Uint8Array, options?: KekOperationOptions): Promise<boolean> {
+    return this.#inner.verifyRecord?.(signature, payload, options) ?? Promise.resolve(false);
   }
 }

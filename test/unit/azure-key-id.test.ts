@@ -84,3 +84,22 @@ describe('AllowList', () => {
     expect(() => new AllowList('https://v' as unknown as string[], 'options.allowedKeys')).toThrow(TypeError);
   });
 });
+
+describe('non-canonical kids are refused, not normalized (the URL parser would strip or rewrite them)', () => {
+  // The adversary writes the kid into a ciphertext: a second spelling of one key must not exist.
+  it.each([
+    ['a trailing newline', 'https://v.vault.azure.net/keys/k/1\n'],
+    ['a tab inside', 'https://v.vault.azure.net/keys/k\t/1'],
+    ['a carriage return inside', 'https://v.vault.azure.net/ke\rys/k/1'],
+    ['a leading space', ' https://v.vault.azure.net/keys/k/1'],
+    ['a trailing NUL', 'https://v.vault.azure.net/keys/k/1\u0000'],
+    ['a no-break space', 'https://v.vault.azure.net/keys/k/1\u00a0'],
+    ['backslashes', 'https://v.vault.azure.net\\keys\\k\\1'],
+    ['a dot segment', 'https://v.vault.azure.net/keys/x/../k/1'],
+    ['a single-dot segment', 'https://v.vault.azure.net/keys/./k/1'],
+    ['a percent-encoded name', 'https://v.vault.azure.net/keys/%6b/1'],
+  ])('%s', (_what, kid) => {
+    expect(new URL(kid.trim()).href.length).toBeGreaterThan(0); // the WHATWG parser alone would accept it
+    expect(parseKeyId(kid)).toBeUndefined();
+  });
+});

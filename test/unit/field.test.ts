@@ -53,6 +53,10 @@ class CountingKek implements KeyEncryptionKey {
   matches(wrapped: WrappedKey): boolean {
     return this.inner.matches(wrapped);
   }
+  // AES-KW authenticates its wraps: a wrapper must pass that on, or named records cannot be made.
+  authenticatesWrap(wrapped: WrappedKey): boolean {
+    return this.inner.authenticatesWrap?.(wrapped) === true;
+  }
 }
 
 async function records(store: KeyStore): Promise<DekRecord[]> {

@@ -111,6 +111,24 @@ export function describeKeyStoreContract(name: string, makeStore: () => KeyStore
       expect((await store.get(record.keyRef))?.revision).toBe(2);
     });
 
+    it('keeps a record\'s commitment and signatures; updateWrappedDeks replaces them only when given auth', async () => {
+      const store = await makeStore();
+      const signature = { kekId: 'kek/a', alg: 'PS256', bytes: new Uint8Array(randomBytes(256)) };
+      const record = makeRecord({ name: 'users.email', kind: 'siv', commitment: new Uint8Array(randomBytes(32)), signatures: [signature] });
+      await store.createIfAbsent(record);
+      expect(await store.get(record.keyRef)).toEqual(record);
+      const kept = await store.updateWrappedDeks(record.keyRef, [wrapped('kek/c')], 1);
+      expect(kept.commitment).toEqual(record.commitment);
+      expect(kept.signatures).toEqual([signature]);
+      const auth = { commitment: new Uint8Array(randomBytes(32)), signatures: [] };
+      const renewed = await store.updateWrappedDeks(record.keyRef, [wrapped('kek/d')], 2, { auth });
+      expect(renewed.commitment).toEqual(auth.commitment);
+      expect(renewed.signatures).toEqual([]);
+      expect(await store.get(record.keyRef)).toEqual(renewed);
+      await expect(store.updateWrappedDeks(record.keyRef, [wrapped()], 3, { auth: { commitment: new Uint8Array(31), signatures: [] } })).rejects.toThrow(RangeError);
+      await expect(store.createIfAbsent(makeRecord({ signatures: [signature] }))).rejects.toThrow(TypeError); // signatures need a commitment
+    });
+
     it('updateWrappedDeks on a missing record throws KeyNotFoundError', async () => {
       const store = await makeStore();
       await expect(store.updateWrappedDeks('00000000000000ff', [wrapped()], 1)).rejects.toBeInstanceOf(KeyNotFoundError);

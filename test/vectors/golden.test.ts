@@ -7,7 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type DekRecord, EnvelopeClient, FieldEncryptor, LocalAesKek, LocalRsaKek, MemoryKeyStore, readWrappedKeys,
+  type RecordAuthenticationError,
 } from '../../src/index.js';
+import { rewrapKeyStore } from '../../src/rewrap/index.js';
 
 const FILE = new URL('./golden/v1.json', import.meta.url);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -98,9 +100,14 @@ describe('golden v1 vectors', () => {
       for (const f of g.fields) {
         expect(hex(await fields.decrypt(unhex(f.ciphertextHex), { aad: f.aad }))).toBe(f.plaintextHex);
       }
-      // Deterministic values stay deterministic across versions.
+      // Deterministic values stay deterministic across versions, once the v1 records are
+      // upgraded: an encryptor refuses to adopt a record without authentication (issue 8 §3).
       const det = g.fields.find((f) => f.name === 'deterministic')!;
-      expect(hex(await fields.encryptDeterministic(unhex(det.plaintextHex), { keyName: 'users.email', aad: det.aad }))).toBe(det.ciphertextHex);
+      const refused = await fields.encryptDeterministic(unhex(det.plaintextHex), { keyName: 'users.email', aad: det.aad }).catch((e: unknown) => e);
+      expect((refused as RecordAuthenticationError).reason).toBe('legacy');
+      for await (const r of rewrapKeyStore(store, { from: [only], to: [only] })) expect(r.status).toBe('rewrapped');
+      const upgraded = new FieldEncryptor({ keks: only, keyStore: store });
+      expect(hex(await upgraded.encryptDeterministic(unhex(det.plaintextHex), { keyName: 'users.email', aad: det.aad }))).toBe(det.ciphertextHex);
     }
   });
 });

@@ -27,8 +27,20 @@ export interface ParsedKeyId {
   readonly version?: string;
 }
 
+/**
+ * Characters the WHATWG URL parser silently strips or rewrites (leading/trailing C0 controls and
+ * spaces, tab and newlines anywhere, `\` read as `/`): a kid holding one is not canonical and is
+ * refused rather than normalized, so one kid never has two spellings that reach the same key.
+ */
+// eslint-disable-next-line no-control-regex
+const NON_CANONICAL = /[\u0000-\u0020\u007f-\u009f\\]|\s/u;
+
+/** `https://host[:port]` in plain ASCII, then the path as written. */
+const AUTHORITY_AND_PATH = /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(\/[^?#]*)?$/;
+
 function parseUrl(text: unknown): URL | undefined {
   if (typeof text !== 'string' || text.length === 0 || text.length > MAX_KEY_ID_LENGTH) return undefined;
+  if (NON_CANONICAL.test(text)) return undefined;
   let url: URL;
   try {
     url = new URL(text);
@@ -39,6 +51,10 @@ function parseUrl(text: unknown): URL | undefined {
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     return undefined;
   }
+  // The path must be the parser's own: no dot segments or percent-encodings it would rewrite.
+  const written = AUTHORITY_AND_PATH.exec(text);
+  const path = written?.[1] ?? '';
+  if (written === null || (path !== url.pathname && !(path === '' && url.pathname === '/'))) return undefined;
   return url;
 }
 

@@ -5,6 +5,11 @@
  * share that pipeline. Never a versionless client: it would report the first version it fetched
  * as `keyID` after a rotation (reference §4).
  *
+ * Kids come from ciphertexts, so an attacker chooses them. A new kid's client starts on
+ * probation (a small LRU of its own) and joins the main LRU only once an operation on it has
+ * succeeded. Made-up versions (each a GET that fails) churn the probation list only, so they can
+ * never evict a warm client that legitimate traffic uses (issue 8 §4).
+ *
  * @module
  * @internal
  */
@@ -16,6 +21,7 @@ import { type ParsedKeyId, versionedId } from './key-id.js';
 export type TokenCredential = ConstructorParameters<typeof KeyClient>[1];
 
 interface CryptoEntry {
+  readonly kid: string;
   readonly client: CryptographyClient;
   /** Set once the SDK's client-side nbf/exp check refused an operation the service allows. */
   remoteOnly: CryptographyClient | undefined;
@@ -27,14 +33,29 @@ interface CryptoEntry {
 
 const noop = (): void => undefined;
 
+/** Clients of kids not yet seen to work (made-up versions end here and go first). */
+const PROBATION_CLIENTS = 8;
+
+/** Puts `entry` last in `lru` (most recent) and drops the oldest beyond `max`. */
+function touch(lru: Map<string, CryptoEntry>, entry: CryptoEntry, max: number): void {
+  lru.delete(entry.kid);
+  lru.set(entry.kid, entry);
+  if (lru.size > max) {
+    const oldest = lru.keys().next().value;
+    if (oldest !== undefined) lru.delete(oldest);
+  }
+}
+
 /** Owns the KeyClients and the CryptographyClient LRU. */
 export class VaultClients {
   readonly #credential: TokenCredential;
   readonly #options: KeyClientOptions;
   readonly #maxCryptoClients: number;
   readonly #keyClients = new Map<string, KeyClient>();
-  /** Map order is LRU order: a hit is re-inserted at the end. */
+  /** Clients that have succeeded once. Map order is LRU order: a hit is re-inserted at the end. */
   readonly #crypto = new Map<string, CryptoEntry>();
+  /** Clients of kids that have not succeeded yet (same LRU order). */
+  readonly #probation = new Map<string, CryptoEntry>();
 
   constructor(credential: TokenCredential, options: KeyClientOptions, maxCryptoClients: number) {
     this.#credential = credential;
@@ -52,9 +73,9 @@ export class VaultClients {
     return client;
   }
 
-  /** Number of cached CryptographyClients. */
+  /** Number of cached CryptographyClients (warm and on probation). */
   get cryptoClientCount(): number {
-    return this.#crypto.size;
+    return this.#crypto.size + this.#probation.size;
   }
 
   /**
@@ -67,7 +88,11 @@ export class VaultClients {
     const entry = this.#entry(id);
     for (;;) {
       signal.throwIfAborted();
-      if (entry.warm || entry.remoteOnly !== undefined) return op(entry.remoteOnly ?? entry.client);
+      if (entry.warm || entry.remoteOnly !== undefined) {
+        const result = op(entry.remoteOnly ?? entry.client);
+        if (!entry.warm) result.then(() => this.#promote(entry), noop);
+        return result;
+      }
       if (entry.warming === undefined) {
         const first = op(entry.client);
         entry.warming = first;
@@ -75,6 +100,7 @@ export class VaultClients {
           () => {
             entry.warm = true;
             entry.warming = undefined;
+            this.#promote(entry);
           },
           () => {
             entry.warming = undefined;
@@ -108,23 +134,26 @@ export class VaultClients {
   /** Drops the client of `kid` (after "disabled", "not found", "denied": the SDK never refetches). */
   evict(kid: string): void {
     this.#crypto.delete(kid);
+    this.#probation.delete(kid);
   }
 
   #entry(id: ParsedKeyId): CryptoEntry {
     const kid = versionedId(id);
-    let entry = this.#crypto.get(kid);
+    const entry = this.#crypto.get(kid) ?? this.#probation.get(kid);
     if (entry !== undefined) {
-      this.#crypto.delete(kid);
-      this.#crypto.set(kid, entry);
+      if (this.#crypto.get(kid) === entry) touch(this.#crypto, entry, this.#maxCryptoClients);
+      else touch(this.#probation, entry, Math.min(PROBATION_CLIENTS, this.#maxCryptoClients));
       return entry;
     }
     const client = this.keyClient(id.origin).getCryptographyClient(id.name, { keyVersion: id.version });
-    entry = { client, remoteOnly: undefined, warm: false, warming: undefined };
-    this.#crypto.set(kid, entry);
-    if (this.#crypto.size > this.#maxCryptoClients) {
-      const oldest = this.#crypto.keys().next().value;
-      if (oldest !== undefined) this.#crypto.delete(oldest);
-    }
-    return entry;
+    const fresh: CryptoEntry = { kid, client, remoteOnly: undefined, warm: false, warming: undefined };
+    touch(this.#probation, fresh, Math.min(PROBATION_CLIENTS, this.#maxCryptoClients));
+    return fresh;
+  }
+
+  /** After a first success: out of probation, into the main LRU (even if probation dropped it). */
+  #promote(entry: CryptoEntry): void {
+    if (this.#probation.get(entry.kid) === entry) this.#probation.delete(entry.kid);
+    touch(this.#crypto, entry, this.#maxCryptoClients);
   }
 }

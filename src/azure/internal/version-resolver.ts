@@ -77,6 +77,20 @@ export class VersionResolver {
     }
   }
 
+  /**
+   * The last resolved kid without waiting; when it is older than the refresh interval, a
+   * background resolution starts (its failure is swallowed: `current()` reports it later).
+   */
+  peek(): string | undefined {
+    if (this.#s.now() >= this.#nextRefreshAt && this.#inflight === undefined) {
+      this.#start(false).catch(() => {
+        // Not once per call while the vault is down: wait as a failed periodic refresh does.
+        this.#nextRefreshAt = Math.max(this.#nextRefreshAt, this.#s.now() + Math.min(STALE_RETRY_MS, this.#s.refreshIntervalMs));
+      });
+    }
+    return this.#current?.kid;
+  }
+
   /** Resolves now, whatever the cache holds (joins only another forced resolution). */
   refresh(signal: AbortSignal | undefined): Promise<WrapMethod> {
     return raceAbort(this.#start(true), signal);

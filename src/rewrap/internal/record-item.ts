@@ -5,16 +5,27 @@
  * it under the targets the record is reported `skipped`, otherwise it is re-wrapped from its
  * new state, up to `maxAttempts` times. Many processes can run this on one store safely.
  *
+ * Record authentication (docs/security.md §Record authentication): the DEK unwrapped is checked
+ * against the record's commitment, so a record whose wrapped keys disagree is refused (and
+ * never "healed" into the attacker's DEK); a record without a commitment gets one, and a named
+ * record gets signatures by the targets that can sign when it has none by a target's current
+ * version (a rotation renews them, so old versions can be disabled). A record already under the
+ * targets is skipped only when its authentication is current too.
+ *
  * @module
  * @internal
  */
 import { EnvelopeError, KeyNotFoundError, KeyStoreError, NoMatchingKekError } from '../../errors.js';
 import { DEK_LENGTH } from '../../field/records.js';
-import type { DekRecord, KeyStore } from '../../store/key-store.js';
+import type { DekRecord, KeyStore, RecordAuth } from '../../store/key-store.js';
+import { RecordAuthenticationError } from '../../store/errors.js';
+import { commitmentMatches, computeCommitment, signaturePayload } from '../../store/internal/record-auth.js';
+import { onlyAuthenticatingWraps, signWithAll, verifyAny } from '../../keys/internal/record-signing.js';
 import type { KeyStoreRewrapResult } from '../results.js';
 import { asEnvelopeError } from './dek-cache.js';
 import { rewrapDek, type RewrapKeks } from './rewrap-dek.js';
 import { isCurrent, resolveTargets, type Target } from './targets.js';
+import type { WrappedKey } from '../../keys/kek.js';
 
 /** Per-run state of the key-store mode. */
 export class RecordRewrapper {
@@ -51,7 +62,9 @@ export class RecordRewrapper {
     const id = listed.keyRef;
     let record = listed;
     for (let attempt = 1; ; attempt++) {
-      if (isCurrent(record.wrappedDeks, this.#targets)) return { status: 'skipped', id, skipped: true, reason: 'already-current' };
+      if (isCurrent(record.wrappedDeks, this.#targets) && this.#authIsCurrent(record)) {
+        return { status: 'skipped', id, skipped: true, reason: 'already-current' };
+      }
       const currentKekIds = record.wrappedDeks.map((w) => w.kekId);
       if (!record.wrappedDeks.some((w) => this.#keks.from.some((k) => k.matches(w)))) throw new NoMatchingKekError(currentKekIds);
       if (this.#dryRun) return { status: 'would-rewrap', id, dryRun: true, currentKekIds };
@@ -63,10 +76,15 @@ export class RecordRewrapper {
       } catch (err) {
         throw asEnvelopeError(err);
       }
-      rewrapped.dek.fill(0);
+      let auth: RecordAuth | undefined;
+      try {
+        auth = await this.#renewAuth(record, rewrapped.dek, signal);
+      } finally {
+        rewrapped.dek.fill(0);
+      }
       const kekIds = rewrapped.wrappedKeys.map((w) => w.kekId);
       try {
-        const updated = await this.#store.updateWrappedDeks(id, rewrapped.wrappedKeys, record.revision, { signal });
+        const updated = await this.#store.updateWrappedDeks(id, rewrapped.wrappedKeys, record.revision, auth === undefined ? { signal } : { signal, auth });
         return { status: 'rewrapped', id, revision: updated.revision, kekIds, verified: this.#keks.verify };
       } catch (err) {
         signal.throwIfAborted();
@@ -82,6 +100,59 @@ export class RecordRewrapper {
       }
     }
   }
+
+  /**
+   * A commitment, and for a named record a signature by the current version of every target
+   * that signs (a target that is symmetric authenticates by its wraps and needs none).
+   */
+  #authIsCurrent(record: DekRecord): boolean {
+    if (record.commitment === undefined) return false;
+    return record.name === undefined || this.#signedByAllSigners(record);
+  }
+
+  #signedByAllSigners(record: DekRecord): boolean {
+    const signatures = record.signatures ?? [];
+    return this.#targets.every((t) => {
+      if (typeof t.kek.signRecord !== 'function' || t.kek.authenticatesWrap?.(probeOf(t)) === true) return true;
+      return signatures.some((s) => s.kekId === t.kekId);
+    });
+  }
+
+  /**
+   * The authentication the re-wrapped record carries. Signing vouches for a record, so a named
+   * record is (re-)signed only when it is already authenticated: a signature that verifies under
+   * a `from` or `to` KEK, or wrapped keys that only symmetric `from` KEKs open. A legacy record
+   * (no commitment) is signed on trust: upgrading is trust-on-first-use (docs/security.md);
+   * undefined (left as it is) when it is named and nothing could sign or authenticate it.
+   * @throws {RecordAuthenticationError} `'commitment-mismatch'` when `dek` is not the DEK the
+   *   record commits to (its wrapped keys disagree: re-wrapping would spread one of them), or
+   *   `'unsigned'` / `'bad-signature'` for a named record nobody authenticated.
+   */
+  async #renewAuth(record: DekRecord, dek: Uint8Array, signal: AbortSignal): Promise<RecordAuth | undefined> {
+    if (record.commitment !== undefined && !commitmentMatches(record, dek)) throw new RecordAuthenticationError('commitment-mismatch', record);
+    const commitment = record.commitment ?? computeCommitment(record, dek);
+    const kept = record.signatures ?? [];
+    if (record.name === undefined || (record.commitment !== undefined && this.#signedByAllSigners(record))) return { commitment, signatures: kept };
+    const payload = signaturePayload(record, commitment);
+    if (record.commitment !== undefined && !onlyAuthenticatingWraps(this.#keks.from, record.wrappedDeks)) {
+      if (kept.length === 0) throw new RecordAuthenticationError('unsigned', record);
+      const verdict = await verifyAny([...this.#keks.from, ...this.#keks.to], kept, payload, signal);
+      if (verdict !== 'valid') throw new RecordAuthenticationError('bad-signature', record);
+    }
+    const { signatures } = await signWithAll(this.#keks.to, payload, signal);
+    // A legacy named record nobody could sign stays legacy (a commitment alone would make it
+    // look planted): a later run with a KEK that can sign upgrades it.
+    if (record.commitment === undefined && signatures.length === 0 && !this.#targets.some((t) => t.kek.authenticatesWrap?.(probeOf(t)) === true)) {
+      return undefined;
+    }
+    // Targets that cannot sign (wrap-only, symmetric, no permission) leave the old signatures.
+    return { commitment, signatures: signatures.length > 0 ? signatures : kept };
+  }
+}
+
+/** What a target's new wrapped keys look like (for `authenticatesWrap`, which reads only kekId and alg). */
+function probeOf(t: Target): WrappedKey {
+  return { kekId: t.kekId, alg: t.alg, bytes: new Uint8Array(0) };
 }
 
 function asStoreError(err: unknown, keyRef: string): EnvelopeError {

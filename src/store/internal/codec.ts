@@ -11,16 +11,22 @@
  * decided it.
  *
  * The Packr is configured for plain, portable MessagePack: no msgpackr record extension, no
- * structured-clone or extra types, 64-bit ints as numbers. Decoding is followed by full field
+ * structured-clone or extra types, 64-bit ints as numbers. Those settings only shape what we
+ * WRITE: msgpackr's unpacker still decodes every extension it knows (record definitions,
+ * RegExp, Set, Error, …) whatever the options, so a file is first checked to hold plain
+ * MessagePack only (./msgpack-scan.ts) and only then unpacked; the result gets full field
  * validation (./record.ts), so nothing from a file is trusted by shape alone.
  *
  * Record file: a map `{ v: 1, keyRef, kind, name?, createdAt, revision, wrappedDeks: [{ kekId,
- * alg, bytes }] }`. Name file: the 16-char keyRef in ASCII followed by `\n`.
+ * alg, bytes }], commitment?, signatures?: [{ kekId, alg, bytes }] }` (commitment and signatures
+ * are optional: older files lack them and older readers ignore them). Name file: the 16-char
+ * keyRef in ASCII followed by `\n`.
  *
  * @module
  */
 import { Packr } from 'msgpackr';
 import type { DekRecord } from '../key-store.js';
+import { assertPlainMessagePack } from './msgpack-scan.js';
 import { KEY_REF_PATTERN, toFrozenRecord } from './record.js';
 
 /** Current record file format version. */
@@ -50,6 +56,8 @@ export function encodeRecord(record: DekRecord): Uint8Array {
     createdAt: record.createdAt,
     revision: record.revision,
     wrappedDeks: record.wrappedDeks.map((w) => ({ kekId: w.kekId, alg: w.alg, bytes: w.bytes })),
+    ...(record.commitment === undefined ? {} : { commitment: record.commitment }),
+    ...(record.signatures === undefined ? {} : { signatures: record.signatures.map((s) => ({ kekId: s.kekId, alg: s.alg, bytes: s.bytes })) }),
   });
 }
 
@@ -61,6 +69,7 @@ export function encodeRecord(record: DekRecord): Uint8Array {
  * @example `const record = decodeRecord(await readFile(path));`
  */
 export function decodeRecord(bytes: Uint8Array, expectedKeyRef: string): DekRecord {
+  assertPlainMessagePack(bytes);
   const value: unknown = packr.unpack(bytes);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('record file does not hold a map');

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { DekKind, DekRecord } from '../key-store.js';
-import type { WrappedKey } from '../../keys/kek.js';
+import type { DekKind, DekRecord, RecordAuth } from '../key-store.js';
+import type { RecordSignature, WrappedKey } from '../../keys/kek.js';
 import { assertBytes, assertPositiveInt, assertString } from '../../internal/bytes.js';
 
 /** 16 lowercase hex chars: the textual form of a field ciphertext's 8-byte key reference. */
@@ -26,6 +26,9 @@ export const RECORD_LIMITS = Object.freeze({
   maxKekIdLength: 2048,
   maxAlgLength: 64,
   maxNameLength: 1024,
+  commitmentLength: 32,
+  maxSignatures: 8,
+  maxSignatureBytes: 1024,
 });
 
 /**
@@ -63,6 +66,34 @@ export function assertWrappedDeks(value: unknown, name = 'wrappedDeks'): asserts
 }
 
 /**
+ * Throws unless `value` is a well-formed record authentication (a 32-byte commitment and at
+ * most {@link RECORD_LIMITS}.maxSignatures signatures).
+ * @throws {TypeError | RangeError} naming the offending element.
+ */
+export function assertRecordAuth(value: unknown, name = 'auth'): asserts value is RecordAuth {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`);
+  const { commitment, signatures } = value as Record<string, unknown>;
+  assertBytes(commitment, `${name}.commitment`, RECORD_LIMITS.commitmentLength);
+  assertSignatures(signatures, `${name}.signatures`);
+}
+
+function assertSignatures(value: unknown, name: string): asserts value is readonly RecordSignature[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array`);
+  if (value.length > RECORD_LIMITS.maxSignatures) throw new RangeError(`${name} must hold at most ${RECORD_LIMITS.maxSignatures} signatures`);
+  value.forEach((sig: unknown, i) => {
+    const at = `${name}[${i}]`;
+    if (typeof sig !== 'object' || sig === null) throw new TypeError(`${at} must be an object`);
+    const { kekId, alg, bytes } = sig as Record<string, unknown>;
+    assertString(kekId, `${at}.kekId`, RECORD_LIMITS.maxKekIdLength);
+    assertString(alg, `${at}.alg`, RECORD_LIMITS.maxAlgLength);
+    assertBytes(bytes, `${at}.bytes`);
+    if (bytes.length === 0 || bytes.length > RECORD_LIMITS.maxSignatureBytes) {
+      throw new RangeError(`${at}.bytes must be 1..${RECORD_LIMITS.maxSignatureBytes} bytes`);
+    }
+  });
+}
+
+/**
  * Checks every field of `value` as a {@link DekRecord} and returns a frozen deep copy holding
  * only the known fields (unknown fields are dropped, never copied).
  * @throws {TypeError | RangeError} naming the first bad field.
@@ -80,6 +111,11 @@ export function toFrozenRecord(value: unknown, name = 'record'): DekRecord {
   }
   assertPositiveInt(r.revision, `${name}.revision`);
   assertWrappedDeks(r.wrappedDeks, `${name}.wrappedDeks`);
+  if (r.commitment !== undefined) assertBytes(r.commitment, `${name}.commitment`, RECORD_LIMITS.commitmentLength);
+  if (r.signatures !== undefined) {
+    if (r.commitment === undefined) throw new TypeError(`${name}.signatures need a commitment`);
+    assertSignatures(r.signatures, `${name}.signatures`);
+  }
   return freeze({
     keyRef: r.keyRef,
     kind: r.kind as DekKind,
@@ -87,6 +123,8 @@ export function toFrozenRecord(value: unknown, name = 'record'): DekRecord {
     createdAt: r.createdAt,
     revision: r.revision,
     wrappedDeks: r.wrappedDeks,
+    ...(r.commitment === undefined ? {} : { commitment: r.commitment }),
+    ...(r.signatures === undefined ? {} : { signatures: r.signatures as readonly RecordSignature[] }),
   });
 }
 
@@ -95,9 +133,13 @@ export function cloneRecord(record: DekRecord): DekRecord {
   return freeze(record);
 }
 
-/** A frozen copy of `record` with new wrapped keys and the next revision. */
-export function withWrappedDeks(record: DekRecord, wrappedDeks: readonly WrappedKey[]): DekRecord {
-  return freeze({ ...record, wrappedDeks, revision: record.revision + 1 });
+/**
+ * A frozen copy of `record` with new wrapped keys, the next revision and, when `auth` is
+ * given, that commitment and those signatures (otherwise the record's own are kept).
+ */
+export function withWrappedDeks(record: DekRecord, wrappedDeks: readonly WrappedKey[], auth?: RecordAuth): DekRecord {
+  const next = { ...record, wrappedDeks, revision: record.revision + 1 };
+  return freeze(auth === undefined ? next : { ...next, commitment: auth.commitment, signatures: auth.signatures });
 }
 
 function freeze(r: DekRecord): DekRecord {
@@ -111,5 +153,9 @@ function freeze(r: DekRecord): DekRecord {
     createdAt: r.createdAt,
     wrappedDeks,
     revision: r.revision,
+    ...(r.commitment === undefined ? {} : { commitment: Uint8Array.from(r.commitment) }),
+    ...(r.signatures === undefined
+      ? {}
+      : { signatures: Object.freeze(r.signatures.map((s) => Object.freeze({ kekId: s.kekId, alg: s.alg, bytes: Uint8Array.from(s.bytes) }))) }),
   });
 }
