@@ -1,0 +1,8 @@
+/**
+ * kv-envelope/postgres: field encryption for a fleet on PostgreSQL — the shared key store.
+ *
+ * @module
+ */
+export { PostgresKeyStore } from './key-store.js';
+export type { PostgresKeyStoreOptions } from './key-store.js';
+export type { SqlClient } from './internal/sql-client.js';
