@@ -6,3 +6,5 @@
 export { PostgresKeyStore } from './key-store.js';
 export type { PostgresKeyStoreOptions } from './key-store.js';
 export type { SqlClient } from './internal/sql-client.js';
+export { rewrapTable } from './rewrap-table.js';
+export type { RewrapTableOptions, RewrapTableProgress, RewrapTableResult, RewrapTableFailure } from './rewrap-table.js';
