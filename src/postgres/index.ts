@@ -8,3 +8,5 @@ export type { PostgresKeyStoreOptions } from './key-store.js';
 export type { SqlClient } from './internal/sql-client.js';
 export { rewrapTable } from './rewrap-table.js';
 export type { RewrapTableOptions, RewrapTableProgress, RewrapTableResult, RewrapTableFailure } from './rewrap-table.js';
+export { planBlindIndex } from '../search/planner.js';
+export type { BlindIndexPlan, BlindIndexPlanInput } from '../search/planner.js';
