@@ -10,6 +10,7 @@ export default defineConfig([
       jwt: 'src/jwt/index.ts',
       rewrap: 'src/rewrap/index.ts',
       postgres: 'src/postgres/index.ts',
+      drizzle: 'src/drizzle/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
