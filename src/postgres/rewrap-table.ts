@@ -125,12 +125,18 @@ export async function rewrapTable(options: RewrapTableOptions): Promise<RewrapTa
     }
     return left;
   };
+  // The cursor makes each claim start after this worker's last batch. When it reaches the end,
+  // one more pass from the start picks up rows skipped while another worker held them (e.g. a
+  // worker that was killed: its locks are gone with its connection).
+  let after: string | undefined;
+  let fromStart = false;
   try {
     for (;;) {
       if (o.signal?.aborted) break;
       const claimed = await withTransaction(o.client, async (tx) => {
-        const rows = await claimBatch(tx, shape, kekIds, state.excluded, o.batchSize);
+        const rows = await claimBatch(tx, shape, kekIds, state.excluded, o.batchSize, after);
         if (rows.length === 0) return 0;
+        after = rows[rows.length - 1]!.id;
         const outcome = await writeBatch(tx, shape, rows, rewrapper, signal);
         state.rewrapped += outcome.rewrapped;
         state.skipped += outcome.skipped;
@@ -140,7 +146,13 @@ export async function rewrapTable(options: RewrapTableOptions): Promise<RewrapTa
         }
         return rows.length;
       });
-      if (claimed === 0) break;
+      if (claimed === 0) {
+        if (after === undefined || fromStart) break;
+        after = undefined;
+        fromStart = true;
+        continue;
+      }
+      fromStart = false;
       state.batches++;
       if (o.onProgress !== undefined && Date.now() - lastReport >= o.progressIntervalMs) {
         lastReport = Date.now();

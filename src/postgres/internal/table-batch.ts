@@ -19,16 +19,24 @@ export interface ClaimedRow {
   readonly md5s: readonly (string | null)[];
 }
 
-/** Claims up to `limit` rows that still need work (not in `excluded`). */
-export async function claimBatch(tx: SqlClient, shape: TableShape, kekIds: readonly string[], excluded: readonly string[], limit: number): Promise<ClaimedRow[]> {
+/**
+ * Claims up to `limit` rows that still need work (not in `excluded`), in id order after `after`
+ * (a worker's cursor: without it every claim would rescan the finished part of the table).
+ */
+export async function claimBatch(tx: SqlClient, shape: TableShape, kekIds: readonly string[], excluded: readonly string[], limit: number, after: string | undefined): Promise<ClaimedRow[]> {
   const params: unknown[] = [];
   const pending = shape.columns.map((c) => `(${c.quoted} IS NOT NULL AND NOT ${namesTargetsSql(c.quoted, c.storage, kekIds, params)})`).join(' OR ');
+  let cursor = '';
+  if (after !== undefined) {
+    params.push(after);
+    cursor = ` AND ${shape.id.quoted} > $${params.length}::${shape.id.type}`;
+  }
   params.push(excluded);
   const select = shape.columns.map((c, i) => `${c.quoted} AS v${i}, md5(${c.quoted}) AS h${i}`).join(', ');
   const { rows } = await runQuery<Record<string, unknown>>(
     tx,
     `SELECT ${shape.id.quoted}::text AS id, ${select} FROM ${shape.table}
-      WHERE (${pending}) AND NOT (${shape.id.quoted}::text = ANY($${params.length}::text[]))
+      WHERE (${pending})${cursor} AND NOT (${shape.id.quoted}::text = ANY($${params.length}::text[]))
       ORDER BY ${shape.id.quoted} LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
     params,
   );
