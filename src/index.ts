@@ -14,6 +14,8 @@ export { FieldEncryptor } from './field/encryptor.js';
 export type { FieldEncryptorOptions, FieldOptions, DeterministicOptions } from './field/encryptor.js';
 export type { FieldLimits } from './field/active-dek.js';
 export type { BulkItem, BulkResult } from './field/bulk.js';
+export { FieldEncryptorPool } from './field/pool.js';
+export type { FieldEncryptorPoolOptions } from './field/pool.js';
 export type { BlindIndexOptions } from './search/blind-index.js';
 export type { BlindIndexTransform, CustomTransform } from './search/transforms.js';
 export { planBlindIndex } from './search/planner.js';

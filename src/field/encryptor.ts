@@ -22,6 +22,7 @@ import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js
 import { type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
 import { type BlindIndexOptions, type PreparedIndex, blindIndexDefinition, blindIndexKeyName, computeBlindIndex, deriveIndexKey } from '../search/blind-index.js';
 import { type BulkItem, type BulkResult, runBulk } from './bulk.js';
+import { registerInternals } from './internal/access.js';
 
 /** Options of {@link FieldEncryptor}. */
 export interface FieldEncryptorOptions {
@@ -84,6 +85,16 @@ export class FieldEncryptor {
     this.#ctx = { keks, store, cache, resolver: new DekResolver(keks, cache) };
     this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
     this.#active = new ActiveDek(resolveFieldLimits(options.limits), () => createFieldDek(this.#ctx, 'gcm', undefined));
+    registerInternals(this, {
+      reserve: async (count, signal) => {
+        const now = this.#active.reserve(count);
+        if (now !== undefined) return now;
+        const dek = await this.#active.next(signal);
+        const more = count > 1 ? this.#active.reserve(count - 1) : undefined;
+        return { dek, count: 1 + (more !== undefined && more.dek === dek ? more.count : 0) };
+      },
+      dekFor: async (ciphertext, signal) => this.#hotDek(ciphertext) ?? (await this.#coldDek(ciphertext, fieldKind(ciphertext), signal)),
+    });
   }
 
   /**
