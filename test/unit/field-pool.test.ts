@@ -43,7 +43,7 @@ describe('FieldEncryptorPool', () => {
     const p = pool(fields, 4);
     const enc = (await p.encryptMany(['a', 'b', 'c', 'd'].map((v, i) => ({ value: v, aad: `r#${i}` })))).map((r) => (r as { value: Uint8Array }).value);
     const flipped = Uint8Array.from(enc[0]!);
-    flipped[20] ^= 1;
+    flipped[20]! ^= 1;
     const foreign = await new FieldEncryptor({ keks: kek(), keyStore: new MemoryKeyStore() }).encrypt('x');
     const results = await p.decryptMany([
       { value: flipped, aad: 'r#0' },
