@@ -9,6 +9,8 @@ export default defineConfig([
       'local-vault': 'src/local-vault/index.ts',
       jwt: 'src/jwt/index.ts',
       rewrap: 'src/rewrap/index.ts',
+      postgres: 'src/postgres/index.ts',
+      drizzle: 'src/drizzle/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -13,6 +13,13 @@ export type { EncryptStreamOptions, DecryptStreamOptions } from './envelope/stre
 export { FieldEncryptor } from './field/encryptor.js';
 export type { FieldEncryptorOptions, FieldOptions, DeterministicOptions } from './field/encryptor.js';
 export type { FieldLimits } from './field/active-dek.js';
+export type { BulkItem, BulkResult } from './field/bulk.js';
+export { FieldEncryptorPool } from './field/pool.js';
+export type { FieldEncryptorPoolOptions } from './field/pool.js';
+export type { BlindIndexOptions } from './search/blind-index.js';
+export type { BlindIndexTransform, CustomTransform } from './search/transforms.js';
+export { planBlindIndex } from './search/planner.js';
+export type { BlindIndexPlan, BlindIndexPlanInput } from './search/planner.js';
 
 export type { KeyEncryptionKey, WrappedKey, KekOperationOptions, RecordSignature } from './keys/kek.js';
 export { LocalAesKek } from './keys/local-aes-kek.js';

@@ -72,6 +72,15 @@ export class ActiveDek {
     }
   }
 
+  /** Up to `count` uses of the active DEK at once (fewer when its limit is near), or undefined. */
+  reserve(count: number): { dek: FieldDek; count: number } | undefined {
+    const d = this.current();
+    if (d === undefined) return undefined;
+    const extra = Math.max(0, Math.min(count - 1, this.#limits.maxEncryptionsPerDek - this.#uses));
+    this.#uses += extra;
+    return { dek: d, count: 1 + extra };
+  }
+
   /** Forces the next encryption to make a new DEK. */
   retire(): void {
     this.#uses = this.#limits.maxEncryptionsPerDek;

@@ -20,6 +20,9 @@ import { raceAbort } from '../internal/abort.js';
 import type { KeyStore } from '../store/key-store.js';
 import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
 import { type FieldDek, type FieldKeyContext, adoptFieldDek, cacheKey, createFieldDek, loadFieldDek } from './records.js';
+import { type BlindIndexOptions, type PreparedIndex, blindIndexDefinition, blindIndexKeyName, computeBlindIndex, deriveIndexKey } from '../search/blind-index.js';
+import { type BulkItem, type BulkResult, runBulk } from './bulk.js';
+import { registerInternals } from './internal/access.js';
 
 /** Options of {@link FieldEncryptor}. */
 export interface FieldEncryptorOptions {
@@ -67,6 +70,7 @@ export class FieldEncryptor {
   readonly #aead: AesGcm;
   readonly #active: ActiveDek;
   readonly #named = new Map<string, Promise<FieldDek>>();
+  readonly #indexes = new WeakMap<FieldDek, Map<string, PreparedIndex>>();
   #hot: { readonly version: number; readonly keyRef: Uint8Array; readonly dek: SecretKey } | undefined;
 
   /** @throws {TypeError | RangeError} on invalid options, naming the option. */
@@ -81,6 +85,16 @@ export class FieldEncryptor {
     this.#ctx = { keks, store, cache, resolver: new DekResolver(keks, cache) };
     this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
     this.#active = new ActiveDek(resolveFieldLimits(options.limits), () => createFieldDek(this.#ctx, 'gcm', undefined));
+    registerInternals(this, {
+      reserve: async (count, signal) => {
+        const now = this.#active.reserve(count);
+        if (now !== undefined) return now;
+        const dek = await this.#active.next(signal);
+        const more = count > 1 ? this.#active.reserve(count - 1) : undefined;
+        return { dek, count: 1 + (more !== undefined && more.dek === dek ? more.count : 0) };
+      },
+      dekFor: async (ciphertext, signal) => this.#hotDek(ciphertext) ?? (await this.#coldDek(ciphertext, fieldKind(ciphertext), signal)),
+    });
   }
 
   /**
@@ -108,6 +122,7 @@ export class FieldEncryptor {
     const plaintext = toBytes(value);
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     assertString(options.keyName, 'options.keyName', 256);
+    if (options.keyName.startsWith(BLIND_INDEX_PREFIX)) throw new RangeError(`options.keyName must not start with ${BLIND_INDEX_PREFIX} (reserved for blind index keys)`);
     // Stores key names by their UTF-8 bytes: names differing only in lone surrogates would collide.
     if (!options.keyName.isWellFormed()) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
     checkAad(options.aad);
@@ -178,6 +193,59 @@ export class FieldEncryptor {
     }
   }
 
+  /**
+   * A blind index of `value` (or of several values, for a compound index): an integer in
+   * `[0, 2^bits)` to store in an indexed column and query by equality. HMAC-SHA-256 under a key
+   * derived from the named key-store record `blind-index:<name>` (created on first use, shared
+   * and authenticated like a deterministic key; never a value's DEK), truncated to `bits`.
+   * `transform` normalizes first and, with `name`, `bits` and `aad`, is part of the index
+   * definition. What it leaks and how to pick `bits`: docs/searchable.md, `planBlindIndex`.
+   * @throws {TypeError | RangeError} on invalid arguments (bits outside 1..32, unknown transform, …).
+   * @throws {EnvelopeError} when the index key must be made or unwrapped and the KEK or store fails.
+   * @example
+   * ```ts
+   * const emailIndex = { name: 'users.email', bits: 16, transform: ['trim', 'lowercase'] } as const;
+   * await db.query('INSERT INTO users (email, email_bidx) VALUES ($1, $2)', [await fields.encrypt(email, { aad }), await fields.blindIndex(email, emailIndex)]);
+   * const candidates = await db.query('SELECT * FROM users WHERE email_bidx = $1', [await fields.blindIndex(query, emailIndex)]);
+   * ```
+   */
+  async blindIndex(value: string | Uint8Array | readonly (string | Uint8Array)[], options: BlindIndexOptions): Promise<number> {
+    const values: readonly (string | Uint8Array)[] = Array.isArray(value) ? value : [value as string | Uint8Array];
+    if (values.length === 0) throw new RangeError('value must hold at least one value');
+    const { definition, bits, apply } = blindIndexDefinition(options, values.length);
+    const record = await this.#namedDek(blindIndexKeyName(options.name), options.signal);
+    let prepared = this.#indexes.get(record);
+    if (prepared === undefined) this.#indexes.set(record, (prepared = new Map()));
+    const id = Buffer.from(definition).toString('base64');
+    let index = prepared.get(id);
+    if (index === undefined) prepared.set(id, (index = { key: deriveIndexKey(record.dek.expose(), definition), bits, apply }));
+    return computeBlindIndex(index, values);
+  }
+
+  /**
+   * {@link encrypt} for many values, with a result per item: one bad item (or a failure) never
+   * throws away the others. Items are a value, or `{ value, aad }`.
+   * @throws {TypeError} when `items` is not iterable.
+   * @example
+   * ```ts
+   * const results = await fields.encryptMany(rows.map((r) => ({ value: r.ssn, aad: `users.ssn#${r.id}` })));
+   * for (const r of results) if (!r.ok) console.error(r.index, r.error.code);
+   * ```
+   */
+  encryptMany(items: Iterable<BulkItem<string | Uint8Array>>, options?: { signal?: AbortSignal }): Promise<BulkResult<Uint8Array>[]> {
+    return runBulk(items, options?.signal, (value, aad, signal) => this.encrypt(value, { aad, signal }));
+  }
+
+  /**
+   * {@link decrypt} for many ciphertexts, a result per item; each distinct keyRef is resolved
+   * once (the cache and its single-flight see to it), whatever the number of rows.
+   * @throws {TypeError} when `items` is not iterable.
+   * @example `const results = await fields.decryptMany(rows.map((r) => ({ value: r.ssn, aad: \`users.ssn#${r.id}\` })));`
+   */
+  decryptMany(items: Iterable<BulkItem<Uint8Array>>, options?: { signal?: AbortSignal }): Promise<BulkResult<Uint8Array>[]> {
+    return runBulk(items, options?.signal, (value, aad, signal) => this.decrypt(value, { aad, signal }));
+  }
+
   /** Retires the active randomized DEK now (e.g. after a KEK rotation); the next encrypt makes a new one. */
   retireActiveDek(): void {
     this.#active.retire();
@@ -230,6 +298,7 @@ function toBytes(value: unknown): Uint8Array {
 }
 
 const EMPTY = new Uint8Array(0);
+const BLIND_INDEX_PREFIX = 'blind-index:';
 
 /** Validates a caller's `aad` (before any key work, so a bad argument costs nothing). */
 function checkAad(aad: unknown): asserts aad is string | undefined {

@@ -21,12 +21,14 @@ import { rewrapEnvelopes } from '../../rewrap/index.js';
 import { FileKeyStore } from '../../store/file.js';
 import { parse, positionals } from '../args.js';
 import type { Output } from '../output.js';
+import { databaseChapter } from './demo-database.js';
 
 export const DEMO_HELP = `Usage: kv-envelope demo [--json]
 
 The tour: creates keys in a fresh in-memory local vault, encrypts 1,000 envelopes and 10,000
 database fields, shows tamper and misuse errors, rotates the key, re-wraps the old envelopes,
-streams 64 MiB, signs and verifies a JWT, and prints the vault calls each step made.`;
+streams 64 MiB, stores encrypted rows in PostgreSQL (PGlite, in-process) and finds one by its
+blind index, signs and verifies a JWT, and prints the vault calls each step made.`;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -143,6 +145,8 @@ export async function demoCommand(argv: string[], out: Output): Promise<number> 
     say(`   row 42's ciphertext pasted into row 43 → ${swapped}; searchable email equal across processes: ${equal}`);
     steps.push({ step: 'fields', count: 10_000, overhead: raw.length - 11, encryptVaultCalls: d, decryptVaultCalls: d2, swappedRow: swapped, deterministicEqual: equal });
 
+    steps.push(await databaseChapter(8, { keys, keyName: 'orders-kek', kek, say, calls, fmt }));
+
     await keys.createEcKey('jwt-signer', { curve: 'P-256' });
     calls();
     const signer = new JwtSigner({ vaultUrl: vault.url, keyName: 'jwt-signer', credential: vault.credential(), clientOptions: vault.clientOptions, publishLeadTime: '0s' });
@@ -153,7 +157,7 @@ export async function demoCommand(argv: string[], out: Output): Promise<number> 
     const verifyCalls = calls();
     const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${token.slice(token.lastIndexOf('.') + 1).split('').reverse().join('')}`;
     const forgedResult = await verifier.verify(forged).then(() => 'accepted?!', (err: unknown) => (err as { code?: string }).code ?? String(err));
-    say(`8. signed a JWT (ES256) with a vault EC key: ${token.slice(0, 40)}…; vault: ${fmt(signCalls)}`);
+    say(`9. signed a JWT (ES256) with a vault EC key: ${token.slice(0, 40)}…; vault: ${fmt(signCalls)}`);
     say(`   verified it 1,000 times locally against the JWKS; vault: ${fmt(verifyCalls)}; a forged signature → ${forgedResult}`);
     steps.push({ step: 'jwt', signVaultCalls: signCalls, verifyVaultCalls: verifyCalls, forged: forgedResult });
 

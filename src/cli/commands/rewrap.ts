@@ -18,6 +18,7 @@ import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 import type { VaultContext } from '../vault-context.js';
+import { REWRAP_TABLE_HELP, isTableRewrap, rewrapTableCommand } from './rewrap-table.js';
 
 export const REWRAP_HELP = `Usage: kv-envelope rewrap --key NAME FILE|DIR ... [options]
        kv-envelope rewrap --key NAME --jsonl IN -o OUT [options]
@@ -48,9 +49,10 @@ const OPTIONS = {
 } as const;
 
 export async function rewrapCommand(argv: string[], vault: () => Promise<VaultContext>, out: Output): Promise<number> {
+  if (isTableRewrap(argv)) return rewrapTableCommand(argv, vault, out);
   const { values, positionals: paths } = parse(argv, OPTIONS, 'rewrap');
   if (values.help) {
-    process.stdout.write(`${REWRAP_HELP}\n`);
+    process.stdout.write(`${REWRAP_HELP}\n\n${REWRAP_TABLE_HELP}\n`);
     return 0;
   }
   if (values.key === undefined) throw new UsageError('rewrap needs --key NAME (see: kv-envelope rewrap --help)');

@@ -51,6 +51,11 @@ export class EnvelopeRewrapper {
     this.#targets = await resolveTargets(this.#keks.to, this.#keks.from, signal);
   }
 
+  /** The kekIds new wraps name, in `to` order (after {@link start}). */
+  get targetKekIds(): readonly string[] {
+    return this.#targets.map((t) => t.kekId);
+  }
+
   /** Processes one envelope; rejects only on abort. */
   async process(item: EnvelopeItem, signal: AbortSignal): Promise<EnvelopeRewrapResult> {
     const { id, envelope } = item;

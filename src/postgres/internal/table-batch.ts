@@ -1,0 +1,131 @@
+/**
+ * One batch of rewrapTable, inside the caller's transaction: claim rows with
+ * `FOR UPDATE SKIP LOCKED`, re-wrap their envelope columns in memory, and write them back in one
+ * `UPDATE … FROM unnest(…)` that changes a row only if every column still has the md5 it was
+ * read with.
+ *
+ * @module
+ * @internal
+ */
+import type { EnvelopeRewrapper } from '../../rewrap/internal/envelope-item.js';
+import { namesTargetsSql } from './kid-filter.js';
+import { type SqlClient, runQuery } from './sql-client.js';
+import type { TableShape } from './table-columns.js';
+
+/** A claimed row: its id as text, each column's value (or null) and md5. */
+export interface ClaimedRow {
+  readonly id: string;
+  readonly values: readonly (Uint8Array | string | null)[];
+  readonly md5s: readonly (string | null)[];
+}
+
+/**
+ * Claims up to `limit` rows that still need work (not in `excluded`), in id order after `after`
+ * (a worker's cursor: without it every claim would rescan the finished part of the table).
+ */
+export async function claimBatch(tx: SqlClient, shape: TableShape, kekIds: readonly string[], excluded: readonly string[], limit: number, after: string | undefined): Promise<ClaimedRow[]> {
+  const params: unknown[] = [];
+  const pending = shape.columns.map((c) => `(${c.quoted} IS NOT NULL AND NOT ${namesTargetsSql(c.quoted, c.storage, kekIds, params)})`).join(' OR ');
+  let cursor = '';
+  if (after !== undefined) {
+    params.push(after);
+    cursor = ` AND ${shape.id.quoted} > $${params.length}::${shape.id.type}`;
+  }
+  params.push(excluded);
+  const select = shape.columns.map((c, i) => `${c.quoted} AS v${i}, md5(${c.quoted}) AS h${i}`).join(', ');
+  const { rows } = await runQuery<Record<string, unknown>>(
+    tx,
+    `SELECT ${shape.id.quoted}::text AS id, ${select} FROM ${shape.table}
+      WHERE (${pending})${cursor} AND NOT (${shape.id.quoted}::text = ANY($${params.length}::text[]))
+      ORDER BY ${shape.id.quoted} LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    values: shape.columns.map((_, i) => (r[`v${i}`] ?? null) as Uint8Array | string | null),
+    md5s: shape.columns.map((_, i) => (r[`h${i}`] ?? null) as string | null),
+  }));
+}
+
+/** What one batch did. */
+export interface BatchOutcome {
+  readonly rewrapped: number;
+  readonly skipped: number;
+  readonly failed: { id: string; column: string; code: string; message: string }[];
+}
+
+/** Re-wraps the claimed rows and writes the changed ones; returns the counts. */
+export async function writeBatch(tx: SqlClient, shape: TableShape, rows: readonly ClaimedRow[], rewrapper: EnvelopeRewrapper, signal: AbortSignal): Promise<BatchOutcome> {
+  const failed: BatchOutcome['failed'] = [];
+  const ids: string[] = [];
+  const columns: (Uint8Array | string | null)[][] = shape.columns.map(() => []);
+  const md5s: (string | null)[][] = shape.columns.map(() => []);
+  let skipped = 0;
+  for (const row of rows) {
+    const next: (Uint8Array | string | null)[] = [];
+    let changed = false;
+    for (let i = 0; i < shape.columns.length; i++) {
+      const value = row.values[i];
+      if (value === null || value === undefined) {
+        next.push(null);
+        continue;
+      }
+      const text = typeof value === 'string' ? value : undefined;
+      const envelope = text === undefined ? (value as Uint8Array) : decodeBase64(text);
+      const result = envelope === undefined ? undefined : await rewrapper.process({ id: row.id, envelope }, signal);
+      if (result === undefined || result.status === 'failed') {
+        const error = result?.status === 'failed' ? result.error : undefined;
+        failed.push({ id: row.id, column: shape.columns[i]!.name, code: error?.code ?? 'ERR_ENVELOPE_MALFORMED', message: error?.message ?? 'column text is not base64' });
+        next.push(null);
+      } else if (result.status === 'rewrapped') {
+        next.push(text === undefined ? result.envelope : encodeLike(result.envelope, text));
+        changed = true;
+      } else {
+        next.push(null);
+      }
+    }
+    if (!changed) {
+      skipped++;
+      continue;
+    }
+    ids.push(row.id);
+    next.forEach((v, i) => {
+      columns[i]!.push(v);
+      md5s[i]!.push(v === null ? null : row.md5s[i]!);
+    });
+  }
+  if (ids.length === 0) return { rewrapped: 0, skipped, failed };
+  const params: unknown[] = [ids];
+  const vcols = ['id'];
+  const casts = ['text[]'];
+  shape.columns.forEach((c, i) => {
+    params.push(columns[i], md5s[i]);
+    vcols.push(`n${i}`, `h${i}`);
+    casts.push(c.storage === 'bytea' ? 'bytea[]' : 'text[]', 'text[]');
+  });
+  const unnest = casts.map((cast, k) => `$${k + 1}::${cast}`).join(', ');
+  const sets = shape.columns.map((c, i) => `${c.quoted} = COALESCE(v.n${i}, t.${c.quoted})`).join(', ');
+  const unchanged = shape.columns.map((c, i) => `(v.h${i} IS NULL OR md5(t.${c.quoted}) = v.h${i})`).join(' AND ');
+  const { rows: written } = await runQuery(
+    tx,
+    `UPDATE ${shape.table} AS t SET ${sets} FROM unnest(${unnest}) AS v(${vcols.join(', ')})
+      WHERE t.${shape.id.quoted} = v.id::${shape.id.type} AND ${unchanged} RETURNING 1`,
+    params,
+  );
+  return { rewrapped: written.length, skipped: skipped + (ids.length - written.length), failed };
+}
+
+const STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
+const URL_SAFE = /^[A-Za-z0-9_-]*={0,2}$/;
+
+function decodeBase64(text: string): Uint8Array | undefined {
+  if (!STANDARD.test(text) && !URL_SAFE.test(text)) return undefined;
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+/** Base64 in the alphabet and padding style of `original`. */
+function encodeLike(bytes: Uint8Array, original: string): string {
+  const urlSafe = /[-_]/.test(original) || (!/[+/=]/.test(original) && original.length % 4 !== 0);
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return urlSafe ? b.toString('base64url') : b.toString('base64');
+}
