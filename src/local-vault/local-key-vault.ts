@@ -14,7 +14,7 @@ import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOption
 import { vaultSecrets, type VaultSecrets } from './secrets.js';
 import { VaultState } from './service/state.js';
 import { VaultService } from './service/vault-service.js';
-import { readStateFile, writeStateFile, type VaultSnapshot } from './state-file.js';
+import { openVaultState, type OpenedState } from './persistence/vault-home.js';
 import { VaultStats } from './stats.js';
 import { certificateHosts, certificateUsable, createSelfSignedCertificate, type TlsIdentity } from './transport/certificate.js';
 import { startHttpsServer, type HttpsServerHandle } from './transport/https-server.js';
@@ -95,32 +95,26 @@ export class LocalKeyVault {
 
   /**
    * Starts a vault. With `stateFile`, keys, role assignments and the vault secret are loaded
-   * from it (when it exists) and written back after every change.
+   * from it (created when absent); every change is a transaction on that file under its lock,
+   * and every request first loads what other vaults on the same file wrote, so any number of
+   * processes can share it without losing a write.
    *
    * @throws {TypeError | RangeError} for invalid options.
-   * @throws {Error} when the state file is corrupt or the https port cannot be bound.
+   * @throws {Error} when the state file is corrupt or cannot be created, or the https port
+   *   cannot be bound (for a persisted vault's recorded port, saying so).
    */
   static async start(options?: LocalKeyVaultOptions): Promise<LocalKeyVault> {
     const opts = resolveOptions(options);
-    const snapshot = opts.stateFile ? await readStateFile(opts.stateFile) : undefined;
-    const secrets = snapshot ? vaultSecrets(Buffer.from(snapshot.secret, 'base64url'), snapshot.tenantId) : vaultSecrets();
-    const state = new VaultState({ softDeleteRetentionDays: opts.softDeleteRetentionDays, purgeProtection: opts.purgeProtection }, opts.clock);
-    for (const record of snapshot?.keys ?? []) state.keys.set(record.name, record);
-    const roles = new RoleAssignments();
-    for (const assignment of snapshot?.roleAssignments ?? []) roles.assign(assignment);
-    const tls = opts.transport === 'https' ? await tlsIdentity(opts, snapshot?.tls) : snapshot?.tls;
-    const stateFile = opts.stateFile;
-    const persist = stateFile
-      ? () => writeStateFile(stateFile, snapshotOf(state, roles, secrets, tls))
-      : undefined;
-    const service = new VaultService({ state, secrets, throttle: opts.throttle, clock: opts.clock, persist });
+    const opened = await openVaultState(opts);
+    const { state, roles, secrets, durable } = opened;
+    const service = new VaultService({ state, secrets, throttle: opts.throttle, clock: opts.clock, sync: durable });
     const stats = new VaultStats();
     const faults = new VaultFaults();
     const handler = new VaultHandler({ service, secrets, roles, faults, stats });
-    if (stateFile) await service.flush();
-    const init = { stats, faults, service, roles, secrets, persisted: stateFile !== undefined };
-    if (opts.transport === 'https' && tls) {
-      const server = await startHttpsServer(handler, tls, opts.port);
+    const init = { stats, faults, service, roles, secrets, persisted: durable !== undefined };
+    if (opts.transport === 'https') {
+      const tls = await tlsIdentity(opts, opened);
+      const server = await listen(handler, tls, opts, opened);
       const url = `https://${urlHost(opts.host ?? '127.0.0.1')}:${server.port}`;
       const clientOptions: LocalVaultClientOptions = { tlsOptions: { ca: tls.certPem }, disableChallengeResourceVerification: true };
       return new LocalKeyVault({ ...init, url, clientOptions, caPem: tls.certPem, server });
@@ -161,12 +155,20 @@ export class LocalKeyVault {
     if (scope !== undefined && (typeof scope !== 'string' || !KEY_NAME.test(scope))) {
       throw new RangeError(`scope must be a key name (1-127 characters of 0-9, a-z, A-Z, '-'), got ${String(scope)}`);
     }
-    this.#roles.assign(scope === undefined ? { principal, role } : { principal, role, scope });
-    if (this.#persisted) {
-      this.#service.flush().catch((error: unknown) => {
+    const assignment = scope === undefined ? { principal, role } : { principal, role, scope };
+    if (!this.#persisted) {
+      this.#roles.assign(assignment);
+      return;
+    }
+    // Queued before any later request, which therefore sees it; written under the state lock.
+    this.#service
+      .mutate(() => {
+        this.#roles.assign(assignment);
+        this.#service.state.markChanged();
+      })
+      .catch((error: unknown) => {
         this.#persistError ??= error;
       });
-    }
   }
 
   /**
@@ -184,18 +186,58 @@ export class LocalKeyVault {
   }
 }
 
-async function tlsIdentity(opts: ResolvedOptions, stored: TlsIdentity | undefined): Promise<TlsIdentity> {
+async function tlsIdentity(opts: ResolvedOptions, opened: OpenedState): Promise<TlsIdentity> {
   const hosts = certificateHosts(opts.host);
+  const usable = (): TlsIdentity | undefined => {
+    const stored = opened.identity.tls;
+    return stored && certificateUsable(stored, hosts) ? stored : undefined;
+  };
   // why: a persisted vault keeps its certificate, so other processes can keep trusting it.
-  return stored && certificateUsable(stored, hosts) ? stored : createSelfSignedCertificate(hosts);
+  const stored = usable();
+  if (stored) return stored;
+  const created = await createSelfSignedCertificate(hosts);
+  if (!opened.durable) return created;
+  // Another process may have stored one meanwhile: the first stored certificate wins.
+  return opened.durable.transaction(() => {
+    const now = usable();
+    if (now) return now;
+    opened.identity.tls = created;
+    opened.state.markChanged();
+    return created;
+  });
 }
 
-function snapshotOf(state: VaultState, roles: RoleAssignments, secrets: VaultSecrets, tls: TlsIdentity | undefined): VaultSnapshot {
-  return {
-    tenantId: secrets.tenantId,
-    secret: secrets.master.toString('base64url'),
-    keys: [...state.keys.values()],
-    roleAssignments: roles.list(),
-    tls,
-  };
+/**
+ * Starts the https server. A persisted vault listens on the port it listened on last time
+ * (recorded in the state file) unless `opts.port` says otherwise, so that key ids, which name
+ * the port, stay the same across restarts.
+ */
+async function listen(handler: VaultHandler, tls: TlsIdentity, opts: ResolvedOptions, opened: OpenedState): Promise<HttpsServerHandle> {
+  const recorded = opened.identity.httpsPort;
+  const port = opts.port ?? recorded ?? 0;
+  let server: HttpsServerHandle;
+  try {
+    server = await startHttpsServer(handler, tls, port);
+  } catch (cause) {
+    if (opts.port === undefined && recorded !== undefined && (cause as { code?: unknown }).code === 'EADDRINUSE') {
+      throw new Error(
+        `Port ${recorded}, where this vault served before (key ids name it), is in use: is another vault serving ${opened.durable?.path}? Stop it, or pass a port (key ids issued before then name the old one).`,
+        { cause },
+      );
+    }
+    throw cause;
+  }
+  if (opened.durable && recorded !== server.port) {
+    const port = server.port;
+    await opened.durable
+      .transaction(() => {
+        opened.identity.httpsPort = port;
+        opened.state.markChanged();
+      })
+      .catch(async (error: unknown) => {
+        await server.close();
+        throw error;
+      });
+  }
+  return server;
 }

@@ -12,14 +12,22 @@ export interface LocalKeyVaultOptions {
    * `'https'`: a `node:https` server on 127.0.0.1 with a generated self-signed certificate.
    */
   transport?: 'in-process' | 'https';
-  /** HTTPS port; default: a free port chosen by the OS. */
+  /**
+   * HTTPS port; default: with `stateFile`, the port this vault listened on last time (key ids
+   * name it, so envelopes made before a restart still decrypt after it), else a free port
+   * chosen by the OS. 0 always asks the OS.
+   */
   port?: number;
   /**
    * The host name clients use. In-process default `local.vault.azure.net`; HTTPS default
    * `127.0.0.1`. For HTTPS it is added to the certificate's SANs and must resolve to 127.0.0.1.
    */
   host?: string;
-  /** Persist keys, roles and secrets in this file (mode 0600) so they survive restarts. */
+  /**
+   * Persist keys, roles and secrets in this file (mode 0600) so they survive restarts. Any
+   * number of vaults in any number of processes may share one file: each write is a locked
+   * transaction on the freshest state, and each request first loads other processes' writes.
+   */
   stateFile?: string;
   /** Milliseconds since the epoch; drives nbf/exp, rotation policies, soft-delete purge, throttle windows. */
   clock?: () => number;
@@ -34,7 +42,8 @@ export interface LocalKeyVaultOptions {
 /** Options with defaults applied. */
 export interface ResolvedOptions {
   transport: 'in-process' | 'https';
-  port: number;
+  /** Undefined when not given (a persisted vault then reuses its recorded port). */
+  port: number | undefined;
   host: string | undefined;
   stateFile: string | undefined;
   clock: () => number;
@@ -64,8 +73,8 @@ export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOpti
   if (transport !== 'in-process' && transport !== 'https') {
     throw new TypeError(`options.transport must be 'in-process' or 'https', got ${String(transport)}`);
   }
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`options.port must be an integer in 0..65535, got ${port}`);
+  const port = options.port;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new RangeError(`options.port must be an integer in 0..65535, got ${port}`);
   const host = options.host;
   if (host !== undefined && (typeof host !== 'string' || (!HOST_NAME.test(host) && isIP(host) === 0))) {
     throw new RangeError(`options.host must be a DNS name or an IP address, got ${String(host)}`);

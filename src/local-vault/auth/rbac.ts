@@ -86,6 +86,12 @@ export class RoleAssignments {
     if (!exists) this.#assignments.push({ ...assignment });
   }
 
+  /** Replaces every assignment (after reloading the state file). */
+  replaceAll(assignments: readonly RoleAssignment[]): void {
+    this.#assignments.length = 0;
+    for (const assignment of assignments) this.assign(assignment);
+  }
+
   /** A copy of every assignment, for persistence. */
   list(): RoleAssignment[] {
     return this.#assignments.map((a) => ({ ...a }));

@@ -82,13 +82,11 @@ export class VaultHandler {
     else if (fault) throw this.#faultError(fault);
     const principal = this.#authenticate(authorization);
     if (!request.url.searchParams.get('api-version')) throw badParameter("The query parameter 'api-version' is required.");
-    roles.check(principal, routed.operation, routed.name);
-    const result = await service.execute(routed.operation, {
-      base: request.url.origin,
-      name: routed.name,
-      version: routed.version,
-      body: parseBody(request.body),
-      query: request.url.searchParams,
+    // why: the RBAC check runs inside execute, after the reload, so that role assignments
+    // made by other processes are seen; the body is parsed after it, as the service does.
+    const result = await service.execute(routed.operation, () => {
+      roles.check(principal, routed.operation, routed.name);
+      return { base: request.url.origin, name: routed.name, version: routed.version, body: parseBody(request.body), query: request.url.searchParams };
     });
     return { kind: 'response', response: this.#response(request, result) };
   }

@@ -90,6 +90,11 @@ export class VaultState {
     this.#changed = true;
   }
 
+  /** Whether anything changed since the flag was last cleared (the flag is kept). */
+  peekChanged(): boolean {
+    return this.#changed;
+  }
+
   /** Returns whether anything changed since the last call, and clears the flag. */
   takeChanged(): boolean {
     const changed = this.#changed;

@@ -3,6 +3,11 @@
  * key generation never interleave), after the periodic work the real service does on its own
  * timers (automatic purge, rotation policies), and persists whatever changed.
  *
+ * With a durable state (a state file shared with other processes), every operation first
+ * reloads what other processes wrote (cheap when nothing changed); operations that write run
+ * as a transaction under the file's lock on the freshest state. A read whose maintenance step
+ * turned out to write (a due rotation, an expired purge) is redone as a transaction.
+ *
  * @module
  */
 import { throttled } from '../http/errors.js';
@@ -48,6 +53,26 @@ const OPERATIONS: Record<VaultOperation, Operation> = {
   getRandomBytes,
 };
 const CREATE_OPERATIONS: ReadonlySet<VaultOperation> = new Set(['createKey', 'importKey', 'rotateKey']);
+/** Operations that change the state by themselves (reads may too, through maintenance). */
+const WRITE_OPERATIONS: ReadonlySet<VaultOperation> = new Set([
+  'createKey',
+  'importKey',
+  'updateKey',
+  'deleteKey',
+  'rotateKey',
+  'updateKeyRotationPolicy',
+  'restoreKey',
+  'recoverDeletedKey',
+  'purgeDeletedKey',
+]);
+
+/** The state's durable copy, shared with other processes (see persistence/durable-state.ts). */
+export interface StateSync {
+  /** Brings memory up to date with what other processes wrote. */
+  refresh(): Promise<void>;
+  /** Runs `fn` on the freshest state under the cross-process lock and persists its changes. */
+  transaction<T>(fn: () => T | Promise<T>): Promise<T>;
+}
 
 /** A request as the service sees it, after routing and authorisation. */
 export type ServiceRequest = Omit<OperationContext, 'state' | 'secrets'>;
@@ -59,8 +84,8 @@ export interface VaultServiceOptions {
   /** Apply the per-10-second limits. */
   throttle: boolean;
   clock: () => number;
-  /** Writes the state somewhere durable; called after every change. */
-  persist?: (() => Promise<void>) | undefined;
+  /** The durable copy of the state, when the vault is persisted. */
+  sync?: StateSync | undefined;
 }
 
 /** Serialised execution of operations with maintenance, throttling and persistence. */
@@ -68,14 +93,14 @@ export class VaultService {
   readonly state: VaultState;
   readonly secrets: VaultSecrets;
   readonly #throttle: Throttle | undefined;
-  readonly #persist: (() => Promise<void>) | undefined;
+  readonly #sync: StateSync | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: VaultServiceOptions) {
     this.state = options.state;
     this.secrets = options.secrets;
     this.#throttle = options.throttle ? new Throttle(options.clock) : undefined;
-    this.#persist = options.persist;
+    this.#sync = options.sync;
   }
 
   /** Runs `fn` after everything queued before it. */
@@ -86,33 +111,62 @@ export class VaultService {
   }
 
   /**
-   * Executes `operation`.
+   * Executes `operation`. `prepare` (the RBAC check, then parsing the request) runs first, on
+   * the freshest state.
    *
    * @throws {VaultHttpError} the service's error for the request (4xx).
+   * @throws {Error} when the durable state cannot be read or written (the request fails: 500).
    */
-  execute(operation: VaultOperation, request: ServiceRequest): Promise<OperationResult> {
+  execute(operation: VaultOperation, prepare: () => ServiceRequest): Promise<OperationResult> {
     return this.#exclusive(async () => {
-      try {
-        await this.#maintain(operation, request.name);
-        this.#admit(operation, request);
-        return await OPERATIONS[operation]({ ...request, state: this.state, secrets: this.secrets });
-      } finally {
-        if (this.state.takeChanged()) await this.#persist?.();
+      const sync = this.#sync;
+      if (sync === undefined) {
+        try {
+          return await this.#run(operation, prepare);
+        } finally {
+          this.state.takeChanged();
+        }
       }
+      await sync.refresh();
+      if (!WRITE_OPERATIONS.has(operation)) {
+        this.state.takeChanged();
+        let outcome: { result: OperationResult } | { error: unknown };
+        try {
+          outcome = { result: await this.#run(operation, prepare) };
+        } catch (error) {
+          outcome = { error };
+        }
+        if (!this.state.peekChanged()) {
+          if ('error' in outcome) throw outcome.error;
+          return outcome.result;
+        }
+        // Maintenance wrote without the lock: the transaction reloads and redoes it under it.
+      }
+      return sync.transaction(() => this.#run(operation, prepare));
     });
   }
 
-  /** Persists now (after queued operations), e.g. after a role assignment. */
-  flush(): Promise<void> {
+  /**
+   * Runs `change` (e.g. a role assignment) after queued operations, persisted like a write.
+   * `change` must call `state.markChanged()` when it changed something.
+   */
+  mutate(change: () => void): Promise<void> {
     return this.#exclusive(async () => {
-      this.state.takeChanged();
-      await this.#persist?.();
+      if (this.#sync === undefined) change();
+      else await this.#sync.transaction(change);
     });
   }
 
   /** Waits for every queued operation and write. */
   async idle(): Promise<void> {
     await this.#tail;
+  }
+
+  async #run(operation: VaultOperation, prepare: () => ServiceRequest): Promise<OperationResult> {
+    const request = prepare();
+    await this.#maintain(operation, request.name);
+    this.#admit(operation, request);
+    return OPERATIONS[operation]({ ...request, state: this.state, secrets: this.secrets });
   }
 
   async #maintain(operation: VaultOperation, name: string): Promise<void> {
