@@ -1,7 +1,8 @@
 /** `kv-envelope vault serve`: the local vault over HTTPS for other processes. */
-import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { keepTokenFile } from '../../local-vault/auth/token-file.js';
 import { LocalKeyVault } from '../../local-vault/index.js';
+import { replaceAtomic } from '../../store/internal/file-io.js';
 import { intOption, parse, positionals } from '../args.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -10,16 +11,21 @@ import { homeDir } from '../vault-context.js';
 export const VAULT_HELP = `Usage: kv-envelope vault serve [--port N]
 
 Serves the local vault (the same keys as the embedded one, from HOME/vault.json) over HTTPS on
-127.0.0.1 until interrupted. Writes HOME/ca.pem (the self-signed certificate to trust) and
-HOME/token (an administrator bearer token, valid 1 hour) and prints how to use them:
+127.0.0.1 until interrupted. Other kv-envelope commands may run on the same home meanwhile:
+every change is a locked transaction on HOME/vault.json, and the server loads them before each
+request. Writes HOME/ca.pem (the self-signed certificate to trust) and HOME/token (an
+administrator bearer token, valid 1 hour, rewritten every 30 minutes: read it on each use):
 
-  const client = new KeyClient(url, { getToken: async () => ({ token, expiresOnTimestamp }) },
+  const client = new KeyClient(url, { getToken: async () => ({ token: readFileSync(tokenFile, 'utf8'),
+    expiresOnTimestamp: Date.now() + 30 * 60_000 }) },
     { tlsOptions: { ca: readFileSync(caFile) }, disableChallengeResourceVerification: true });
 
-Key ids served over HTTPS name https://127.0.0.1:PORT, not the embedded vault's host, so
-envelopes made by one are decrypted through the same one.
+Key ids served over HTTPS name https://127.0.0.1:PORT, not the embedded vault's host. The port
+is recorded in the home and reused by the next vault serve, so envelopes made through the
+server still decrypt after a restart.
 
-Options: --port N (default: a free port), --json, --home DIR`;
+Options: --port N (default: the port used last time on this home, else a free one; recorded),
+--json, --home DIR`;
 
 export async function vaultCommand(argv: string[], out: Output, home: string | undefined): Promise<number> {
   const [sub, ...rest] = argv;
@@ -34,20 +40,25 @@ export async function vaultCommand(argv: string[], out: Output, home: string | u
   }
   if (sub !== 'serve') throw new UsageError(`unknown vault command "${sub}" (see: kv-envelope vault --help)`);
   positionals(pos, [], 'vault serve');
+  const port = intOption(values.port, 'port');
+  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--port must be in 1..65535, got ${port}`);
   const dir = homeDir({ home });
-  const vault = await LocalKeyVault.start({ transport: 'https', port: intOption(values.port, 'port') ?? 0, stateFile: resolve(dir, 'vault.json') });
+  const vault = await LocalKeyVault.start({ transport: 'https', ...(port === undefined ? {} : { port }), stateFile: resolve(dir, 'vault.json') });
   const caFile = join(dir, 'ca.pem');
-  const tokenFile = join(dir, 'token');
-  await writeFile(caFile, vault.caPem ?? '', { mode: 0o600 });
-  const token = await vault.credential().getToken('https://vault.azure.net/.default');
-  await writeFile(tokenFile, token?.token ?? '', { mode: 0o600 });
-  out.result(`local vault serving at ${vault.url}\n  CA certificate: ${caFile}\n  admin token (1 h): ${tokenFile}\nPress Ctrl+C to stop.`, {
-    url: vault.url, caFile, tokenFile, tokenExpiresOn: token?.expiresOnTimestamp,
+  await replaceAtomic(dir, caFile, Buffer.from(vault.caPem ?? '', 'utf8'));
+  const token = await keepTokenFile(vault.credential(), join(dir, 'token'), {
+    onError: (error) => process.stderr.write(`warning: could not refresh ${join(dir, 'token')}: ${error instanceof Error ? error.message : String(error)}\n`),
   });
+  const refreshMinutes = token.refreshMs / 60_000;
+  out.result(
+    `local vault serving at ${vault.url}\n  CA certificate: ${caFile}\n  admin token (1 h, rewritten every ${refreshMinutes} min): ${token.path}\nPress Ctrl+C to stop.`,
+    { url: vault.url, caFile, tokenFile: token.path, tokenExpiresOn: token.expiresOnTimestamp, tokenRefreshSeconds: token.refreshMs / 1000 },
+  );
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
+  token.stop();
   await vault.close();
   return 0;
 }
