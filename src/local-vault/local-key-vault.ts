@@ -7,12 +7,11 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { vaultCredential } from './auth/tokens.js';
-import { ADMIN_PRINCIPAL, isVaultRole, RoleAssignments, type VaultRole } from './auth/rbac.js';
+import { ADMIN_PRINCIPAL, isVaultRole, type RoleAssignments, type VaultRole } from './auth/rbac.js';
 import { VaultFaults } from './faults.js';
 import { VaultHandler } from './http/handler.js';
 import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOptions } from './options.js';
-import { vaultSecrets, type VaultSecrets } from './secrets.js';
-import { VaultState } from './service/state.js';
+import type { VaultSecrets } from './secrets.js';
 import { VaultService } from './service/vault-service.js';
 import { openVaultState, type OpenedState } from './persistence/vault-home.js';
 import { VaultStats } from './stats.js';
