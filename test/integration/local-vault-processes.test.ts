@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +57,8 @@ interface Served {
 }
 
 /** Starts `vault serve --json` on `home` and a KeyClient that reads its token file on each use. */
-async function serve(home: string, shell?: string): Promise<Served> {
-  const { child, done } = start(home, ['vault', 'serve', '--json'], shell);
+async function serve(home: string, shell?: string, extra: string[] = []): Promise<Served> {
+  const { child, done } = start(home, ['vault', 'serve', '--json', ...extra], shell);
   const info = await new Promise<{ url: string; caFile: string; tokenFile: string }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -156,6 +157,32 @@ describe('CLI processes and vault serve on one home', { timeout: 240_000 }, () =
       console.log(`local-vault-processes: ${acknowledged.size} of 30 writes acknowledged before their SIGKILL`);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('vault serve --port N listens there and records it; the next vault serve reuses it; a bad port is a usage error', async () => {
+    const home = freshHome();
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const first = await serve(home, undefined, ['--port', String(port)]);
+    expect(first.url).toBe(`https://127.0.0.1:${port}`);
+    await first.client.createEcKey('k');
+    await first.stop();
+    const second = await serve(home);
+    try {
+      expect(second.url).toBe(first.url);
+      expect((await second.client.getKey('k')).id).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/keys/k/`));
+    } finally {
+      await second.stop();
+    }
+    for (const bad of ['70000', '0', 'x']) {
+      const r = await cli(home, 'vault', 'serve', '--port', bad);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toMatch(/--port/);
     }
   });
 
