@@ -6,7 +6,7 @@
  * the server, mid-write or holding the state lock), and a disk that refuses the write.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,7 @@ const cli = (home: string, ...args: string[]): Promise<Run> => start(home, args)
 interface Served {
   child: ChildProcess;
   url: string;
+  tokenRefreshSeconds: number;
   client: KeyClient;
   stop(): Promise<void>;
 }
@@ -59,7 +60,7 @@ interface Served {
 /** Starts `vault serve --json` on `home` and a KeyClient that reads its token file on each use. */
 async function serve(home: string, shell?: string, extra: string[] = []): Promise<Served> {
   const { child, done } = start(home, ['vault', 'serve', '--json', ...extra], shell);
-  const info = await new Promise<{ url: string; caFile: string; tokenFile: string }>((resolve, reject) => {
+  const info = await new Promise<{ url: string; caFile: string; tokenFile: string; tokenRefreshSeconds: number }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -72,6 +73,7 @@ async function serve(home: string, shell?: string, extra: string[] = []): Promis
   return {
     child,
     url: info.url,
+    tokenRefreshSeconds: info.tokenRefreshSeconds,
     client,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -125,12 +127,18 @@ describe('CLI processes and vault serve on one home', { timeout: 240_000 }, () =
     let server = await serve(home);
     const url = server.url;
     const acknowledged = new Set<string>();
+    // Kill points spread around one command's duration on this machine now, so that some
+    // processes die before, some during and some after their write.
+    const t0 = Date.now();
+    const warmUp = await Promise.all([0, 1, 2, 3].map((i) => cli(home, 'key', 'create', `warm-up-${i}`, '--kty', 'EC')));
+    for (const r of warmUp) expect(r.code, r.stderr).toBe(0);
+    const oneRun = Date.now() - t0; // four at once, as in each round
     try {
       for (let round = 0; round < 6; round++) {
         const runs = Array.from({ length: 4 }, (_, i) => {
           const name = `k${round}-${i}`;
           const run = start(home, ['key', 'create', name, '--kty', 'EC']);
-          setTimeout(() => run.child.kill('SIGKILL'), 200 + Math.random() * 1800);
+          setTimeout(() => run.child.kill('SIGKILL'), oneRun * (0.3 + Math.random()));
           return run.done.then((r) => (r.code === 0 ? acknowledged.add(name) : undefined));
         });
         const servedWrite = server.client.createEcKey(`s${round}`).then(() => acknowledged.add(`s${round}`), () => undefined);
@@ -154,7 +162,7 @@ describe('CLI processes and vault serve on one home', { timeout: 240_000 }, () =
       for (const name of acknowledged) expect(names, name).toContain(name);
       expect(names).toContain('after');
       expect(readdirSync(home).filter((f) => f.startsWith('.tmp-') || f.endsWith('.lock'))).toEqual([]);
-      console.log(`local-vault-processes: ${acknowledged.size} of 30 writes acknowledged before their SIGKILL`);
+      console.log(`local-vault-processes: ${acknowledged.size} of 30 writes acknowledged before their SIGKILL (four parallel commands: ${oneRun} ms)`);
     } finally {
       await server.stop();
     }
@@ -170,6 +178,8 @@ describe('CLI processes and vault serve on one home', { timeout: 240_000 }, () =
     });
     const first = await serve(home, undefined, ['--port', String(port)]);
     expect(first.url).toBe(`https://127.0.0.1:${port}`);
+    expect(first.tokenRefreshSeconds).toBe(1800); // the token file is rewritten, not left to expire
+    expect(statSync(join(home, 'token')).mode & 0o777).toBe(0o600);
     await first.client.createEcKey('k');
     await first.stop();
     const second = await serve(home);
