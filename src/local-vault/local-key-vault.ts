@@ -10,13 +10,13 @@ import { vaultCredential } from './auth/tokens.js';
 import { ADMIN_PRINCIPAL, isVaultRole, type RoleAssignments, type VaultRole } from './auth/rbac.js';
 import { VaultFaults } from './faults.js';
 import { VaultHandler } from './http/handler.js';
-import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, urlHost, type LocalKeyVaultOptions } from './options.js';
 import type { VaultSecrets } from './secrets.js';
 import { VaultService } from './service/vault-service.js';
-import { openVaultState, type OpenedState } from './persistence/vault-home.js';
+import { openVaultState } from './persistence/vault-home.js';
 import { VaultStats } from './stats.js';
-import { certificateHosts, certificateUsable, createSelfSignedCertificate, type TlsIdentity } from './transport/certificate.js';
-import { startHttpsServer, type HttpsServerHandle } from './transport/https-server.js';
+import type { HttpsServerHandle } from './transport/https-server.js';
+import { listenPersisted, tlsIdentity } from './transport/persisted-server.js';
 import { inProcessHttpClient } from './transport/in-process.js';
 
 /**
@@ -113,7 +113,7 @@ export class LocalKeyVault {
     const init = { stats, faults, service, roles, secrets, persisted: durable !== undefined };
     if (opts.transport === 'https') {
       const tls = await tlsIdentity(opts, opened);
-      const server = await listen(handler, tls, opts, opened);
+      const server = await listenPersisted(handler, tls, opts, opened);
       const url = `https://${urlHost(opts.host ?? '127.0.0.1')}:${server.port}`;
       const clientOptions: LocalVaultClientOptions = { tlsOptions: { ca: tls.certPem }, disableChallengeResourceVerification: true };
       return new LocalKeyVault({ ...init, url, clientOptions, caPem: tls.certPem, server });
@@ -183,60 +183,4 @@ export class LocalKeyVault {
     await this.#service.idle();
     if (this.#persistError !== undefined) throw this.#persistError;
   }
-}
-
-async function tlsIdentity(opts: ResolvedOptions, opened: OpenedState): Promise<TlsIdentity> {
-  const hosts = certificateHosts(opts.host);
-  const usable = (): TlsIdentity | undefined => {
-    const stored = opened.identity.tls;
-    return stored && certificateUsable(stored, hosts) ? stored : undefined;
-  };
-  // why: a persisted vault keeps its certificate, so other processes can keep trusting it.
-  const stored = usable();
-  if (stored) return stored;
-  const created = await createSelfSignedCertificate(hosts);
-  if (!opened.durable) return created;
-  // Another process may have stored one meanwhile: the first stored certificate wins.
-  return opened.durable.transaction(() => {
-    const now = usable();
-    if (now) return now;
-    opened.identity.tls = created;
-    opened.state.markChanged();
-    return created;
-  });
-}
-
-/**
- * Starts the https server. A persisted vault listens on the port it listened on last time
- * (recorded in the state file) unless `opts.port` says otherwise, so that key ids, which name
- * the port, stay the same across restarts.
- */
-async function listen(handler: VaultHandler, tls: TlsIdentity, opts: ResolvedOptions, opened: OpenedState): Promise<HttpsServerHandle> {
-  const recorded = opened.identity.httpsPort;
-  const port = opts.port ?? recorded ?? 0;
-  let server: HttpsServerHandle;
-  try {
-    server = await startHttpsServer(handler, tls, port);
-  } catch (cause) {
-    if (opts.port === undefined && recorded !== undefined && (cause as { code?: unknown }).code === 'EADDRINUSE') {
-      throw new Error(
-        `Port ${recorded}, where this vault served before (key ids name it), is in use: is another vault serving ${opened.durable?.path}? Stop it, or pass a port (key ids issued before then name the old one).`,
-        { cause },
-      );
-    }
-    throw cause;
-  }
-  if (opened.durable && recorded !== server.port) {
-    const port = server.port;
-    await opened.durable
-      .transaction(() => {
-        opened.identity.httpsPort = port;
-        opened.state.markChanged();
-      })
-      .catch(async (error: unknown) => {
-        await server.close();
-        throw error;
-      });
-  }
-  return server;
 }

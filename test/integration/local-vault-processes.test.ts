@@ -161,6 +161,9 @@ describe('CLI processes and vault serve on one home', { timeout: 240_000 }, () =
       const names = await listNames(server.client);
       for (const name of acknowledged) expect(names, name).toContain(name);
       expect(names).toContain('after');
+      // The live server holds its serve lock; nothing else is left behind.
+      expect(readdirSync(home).filter((f) => f.startsWith('.tmp-') || f.endsWith('.lock'))).toEqual(['vault.json.serve.lock']);
+      await server.stop();
       expect(readdirSync(home).filter((f) => f.startsWith('.tmp-') || f.endsWith('.lock'))).toEqual([]);
       console.log(`local-vault-processes: ${acknowledged.size} of 30 writes acknowledged before their SIGKILL (four parallel commands: ${oneRun} ms)`);
     } finally {

@@ -8,6 +8,7 @@
 import { KeyClient } from '@azure/keyvault-keys';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,15 +116,28 @@ describe('vault serve key ids survive a restart', () => {
     }
   });
 
-  it('a recorded port taken by another vault is a clear error, not a silent new port', async () => {
+  it('one server per state file: a second is refused naming the first; a recorded port taken by another program is a clear error, not a silent new port', async () => {
     const file = stateFile();
     const first = await LocalKeyVault.start({ stateFile: file, transport: 'https' });
+    const port = Number(new URL(first.url).port);
     try {
-      const port = new URL(first.url).port;
-      await expect(LocalKeyVault.start({ stateFile: file, transport: 'https' })).rejects.toThrow(new RegExp(`Port ${port}.*in use`));
+      await expect(LocalKeyVault.start({ stateFile: file, transport: 'https' })).rejects.toThrow(
+        new RegExp(`Another vault \\(pid ${process.pid} on .*\\) is already serving`),
+      );
     } finally {
       await first.close();
     }
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      await expect(LocalKeyVault.start({ stateFile: file, transport: 'https' })).rejects.toThrow(new RegExp(`Port ${port}.*in use by another program`));
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    const again = await LocalKeyVault.start({ stateFile: file, transport: 'https' }); // the guard was released
+    expect(again.url).toBe(first.url);
+    await again.close();
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 });
 

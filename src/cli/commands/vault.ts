@@ -22,7 +22,7 @@ administrator bearer token, valid 1 hour, rewritten every 30 minutes: read it on
 
 Key ids served over HTTPS name https://127.0.0.1:PORT, not the embedded vault's host. The port
 is recorded in the home and reused by the next vault serve, so envelopes made through the
-server still decrypt after a restart.
+server still decrypt after a restart. One vault serve per home at a time.
 
 Options: --port N (default: the port used last time on this home, else a free one; recorded),
 --json, --home DIR`;
