@@ -3,6 +3,10 @@
  * until any limit is reached: age, messages or bytes. Then a new DEK is made. Creation is
  * single-flight: a burst of cold encryptions makes one DEK, not one per call.
  *
+ * A DEK is also retired as soon as a KEK's `isCurrent` says one of its wrapped keys names a
+ * version that KEK would no longer wrap with (rotated, disabled): checked on every acquire,
+ * which costs one `isCurrent` call per KEK that implements it and nothing for the others.
+ *
  * Limits are required-with-defaults (like the AWS SDK's caching materials manager, which has no
  * unlimited mode): see docs/security.md §Data-key reuse for why each default is safe.
  */
@@ -10,6 +14,7 @@ import type { SecretKey } from '../internal/secret.js';
 import { assertPositiveInt } from '../internal/bytes.js';
 import { raceAbort } from '../internal/abort.js';
 import type { WrappedKey } from '../keys/kek.js';
+import type { IsCurrent } from './internal/staleness.js';
 
 /** When a reused DEK must be replaced. */
 export interface ReuseLimits {
@@ -32,6 +37,8 @@ export interface DataKeyMaterial {
 interface Entry {
   readonly material: DataKeyMaterial;
   readonly createdAt: number;
+  /** Undefined when no KEK can tell, or when the DEK was already stale when made (see #replace). */
+  readonly isCurrent: IsCurrent | undefined;
   messages: number;
   bytes: number;
 }
@@ -55,6 +62,14 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Options of {@link EncryptionKeyCache}. */
+export interface EncryptionKeyCacheOptions {
+  /** The clock, ms. Default `Date.now`. */
+  readonly now?: () => number;
+  /** The currency check of a new DEK (`bindIsCurrent`), or undefined when no KEK can tell. */
+  readonly isCurrentOf?: (material: DataKeyMaterial) => IsCurrent | undefined;
+}
+
 /** Holds the current encrypt-side DEK and enforces the limits. */
 export class EncryptionKeyCache {
   #current: Entry | undefined;
@@ -62,10 +77,12 @@ export class EncryptionKeyCache {
 
   readonly #limits: Required<ReuseLimits>;
   readonly #now: () => number;
+  readonly #isCurrentOf: ((material: DataKeyMaterial) => IsCurrent | undefined) | undefined;
 
-  constructor(limits: Required<ReuseLimits>, now: () => number = Date.now) {
+  constructor(limits: Required<ReuseLimits>, options: EncryptionKeyCacheOptions = {}) {
     this.#limits = limits;
-    this.#now = now;
+    this.#now = options.now ?? (() => Date.now());
+    this.#isCurrentOf = options.isCurrentOf;
   }
 
   /**
@@ -104,15 +121,20 @@ export class EncryptionKeyCache {
     return (
       this.#now() - e.createdAt < this.#limits.maxAgeMs &&
       e.messages < this.#limits.maxMessages &&
-      e.bytes + byteCount <= this.#limits.maxBytes
+      e.bytes + byteCount <= this.#limits.maxBytes &&
+      (e.isCurrent === undefined || e.isCurrent())
     );
   }
 
   async #replace(create: () => Promise<DataKeyMaterial>): Promise<void> {
     try {
       const material = await create();
+      let isCurrent = this.#isCurrentOf?.(material);
+      // A KEK that calls its own fresh wrap stale would make a DEK per message: stop asking for
+      // this DEK (its age limit still ends it) rather than loop.
+      if (isCurrent !== undefined && !isCurrent()) isCurrent = undefined;
       this.#retire(this.#current);
-      this.#current = { material, createdAt: this.#now(), messages: 0, bytes: 0 };
+      this.#current = { material, createdAt: this.#now(), isCurrent, messages: 0, bytes: 0 };
     } finally {
       this.#pending = undefined;
     }

@@ -5,9 +5,14 @@
  * @module
  */
 import { inspect } from 'node:util';
+import type { EnvelopeError } from '../errors.js';
 import { SecretKey } from '../internal/secret.js';
 import { assertPositiveInt, assertString } from '../internal/bytes.js';
 import { LruTtlMap } from './internal/lru-ttl-map.js';
+import { type CacheCore, type CacheOwner, CachePartition } from './internal/partition.js';
+
+/** Keys given to the public methods live apart from the clients' partitions (`p…|`). */
+const PUBLIC = 'u|';
 
 /** Options of {@link UnwrappedKeyCache}. */
 export interface UnwrappedKeyCacheOptions {
@@ -15,6 +20,12 @@ export interface UnwrappedKeyCacheOptions {
   maxEntries?: number;
   /** How long a key stays after it was loaded, in ms (hits do not extend it). Default 5 min. */
   ttlMs?: number;
+  /**
+   * How long a failed unwrap is remembered, in ms: within it, decrypting the same wrapped key
+   * again fails at once with the same error and costs no KEK call. Default 10 s (or `ttlMs` when
+   * smaller); at most `ttlMs`.
+   */
+  negativeTtlMs?: number;
   /** The clock, ms since the epoch. Default `Date.now`; inject one for deterministic tests. */
   now?: () => number;
 }
@@ -29,6 +40,8 @@ export interface UnwrappedKeyCacheStats {
   readonly loads: number;
   /** Entries removed by LRU pressure or TTL expiry (not by `clear`). */
   readonly evictions: number;
+  /** Unwraps refused from memory because the same wrapped key failed within `negativeTtlMs`. */
+  readonly negativeHits: number;
 }
 
 /**
@@ -37,6 +50,13 @@ export interface UnwrappedKeyCacheStats {
  * failed load is not cached. Evicted and expired keys are wiped. Expired entries go lazily on
  * access and by a sweep timer that exists only while the cache holds entries and is `unref()`d,
  * so the cache never keeps a process alive.
+ *
+ * Sharing: `EnvelopeClient` and `FieldEncryptor` use the cache through partitions keyed by their
+ * owner (their KEK objects, and a field encryptor's key-store object), so one cache can serve
+ * every client and tenant of a process: a client is only ever served a DEK that a client with
+ * the same keys could have unwrapped (docs/security.md §Sharing a cache). Clients also remember
+ * failed unwraps for `negativeTtlMs`, in the same partitions. Keys given to {@link get},
+ * {@link set} and {@link getOrLoad} live in a namespace of their own.
  *
  * Key lifetime contract: a key returned by {@link get} or {@link getOrLoad} belongs to the
  * cache. Use it synchronously, right after the call (or in the continuation of the `await`),
@@ -59,8 +79,16 @@ export class UnwrappedKeyCache {
   readonly maxEntries: number;
   /** Time to live of an entry, ms. */
   readonly ttlMs: number;
+  /** How long a failed unwrap is remembered, ms. */
+  readonly negativeTtlMs: number;
   readonly #sweepMs: number;
+  readonly #now: () => number;
   readonly #entries: LruTtlMap<SecretKey>;
+  readonly #failures: LruTtlMap<EnvelopeError>;
+  readonly #expiry = new WeakMap<SecretKey, number>();
+  readonly #ids = new WeakMap<object, number>();
+  #nextId = 0;
+  #core: CacheCore | undefined;
   readonly #inflight = new Map<string, Promise<SecretKey>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #generation = 0;
@@ -69,6 +97,7 @@ export class UnwrappedKeyCache {
   #misses = 0;
   #loads = 0;
   #evictions = 0;
+  #negativeHits = 0;
 
   constructor(options: UnwrappedKeyCacheOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -76,13 +105,19 @@ export class UnwrappedKeyCache {
     this.ttlMs = options.ttlMs ?? 5 * 60_000;
     assertPositiveInt(this.maxEntries, 'options.maxEntries');
     assertPositiveInt(this.ttlMs, 'options.ttlMs');
+    this.negativeTtlMs = options.negativeTtlMs ?? Math.min(10_000, this.ttlMs);
+    assertPositiveInt(this.negativeTtlMs, 'options.negativeTtlMs');
+    if (this.negativeTtlMs > this.ttlMs) throw new RangeError('options.negativeTtlMs must be at most options.ttlMs');
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new TypeError('options.now must be a function');
     }
+    // Read lazily: a test that fakes Date after constructing the cache still drives it.
+    this.#now = options.now ?? (() => Date.now());
+    this.#failures = new LruTtlMap<EnvelopeError>({ maxEntries: this.maxEntries, ttlMs: this.negativeTtlMs, now: this.#now, onRemove: () => {} });
     this.#entries = new LruTtlMap<SecretKey>({
       maxEntries: this.maxEntries,
       ttlMs: this.ttlMs,
-      now: options.now ?? Date.now,
+      now: this.#now,
       onRemove: (key, reason) => {
         if (reason !== 'replaced') this.#evictions++;
         this.#doom(key);
@@ -98,7 +133,7 @@ export class UnwrappedKeyCache {
 
   /** A snapshot of the counters. */
   get stats(): UnwrappedKeyCacheStats {
-    return Object.freeze({ hits: this.#hits, misses: this.#misses, loads: this.#loads, evictions: this.#evictions });
+    return Object.freeze({ hits: this.#hits, misses: this.#misses, loads: this.#loads, evictions: this.#evictions, negativeHits: this.#negativeHits });
   }
 
   /**
@@ -110,9 +145,7 @@ export class UnwrappedKeyCache {
    */
   get(digest: string): SecretKey | undefined {
     assertString(digest, 'digest', 512);
-    const key = this.#lookup(digest);
-    if (key !== undefined) this.#hits++;
-    return key;
+    return this.#get(PUBLIC + digest);
   }
 
   /**
@@ -125,7 +158,7 @@ export class UnwrappedKeyCache {
     assertString(digest, 'digest', 512);
     if (!(key instanceof SecretKey)) throw new TypeError('key must be a SecretKey');
     if (key.wiped) throw new RangeError('key is wiped');
-    this.#insert(digest, key);
+    this.#insert(PUBLIC + digest, key);
   }
 
   /**
@@ -152,6 +185,16 @@ export class UnwrappedKeyCache {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.#getOrLoad(PUBLIC + digest, load);
+  }
+
+  #get(key: string): SecretKey | undefined {
+    const hit = this.#lookup(key);
+    if (hit !== undefined) this.#hits++;
+    return hit;
+  }
+
+  #getOrLoad(digest: string, load: () => Promise<Uint8Array>): Promise<SecretKey> {
     const hit = this.#lookup(digest);
     if (hit !== undefined) {
       this.#hits++;
@@ -190,6 +233,7 @@ export class UnwrappedKeyCache {
   clear(): void {
     this.#generation++;
     this.#inflight.clear();
+    this.#failures.clear();
     for (const key of [...this.#entries.clear(), ...this.#doomed]) key.wipe();
     this.#doomed = [];
     this.#stopTimer();
@@ -207,7 +251,37 @@ export class UnwrappedKeyCache {
   /** Never shows key bytes (SecretKey redacts itself too). */
   [inspect.custom](): string {
     const s = this.stats;
-    return `UnwrappedKeyCache { size: ${this.size}, maxEntries: ${this.maxEntries}, ttlMs: ${this.ttlMs}, hits: ${s.hits}, misses: ${s.misses}, loads: ${s.loads}, evictions: ${s.evictions} }`;
+    return `UnwrappedKeyCache { size: ${this.size}, maxEntries: ${this.maxEntries}, ttlMs: ${this.ttlMs}, hits: ${s.hits}, misses: ${s.misses}, loads: ${s.loads}, evictions: ${s.evictions}, negativeHits: ${s.negativeHits} }`;
+  }
+
+  /**
+   * The partition of `owner` (the clients' own view; not for application code). Two owners
+   * share entries only when they hold the very same KEK objects and the same store object.
+   * @internal
+   * @example `const mine = cache.partition({ keks, store }); const dek = mine.get(key);`
+   */
+  partition(owner: CacheOwner): CachePartition {
+    this.#core ??= {
+      ttlMs: this.ttlMs,
+      negativeTtlMs: this.negativeTtlMs,
+      now: this.#now,
+      get: (key) => this.#get(key),
+      set: (key, dek) => this.#insert(key, dek),
+      getOrLoad: (key, load) => this.#getOrLoad(key, load),
+      failure: (key) => {
+        const err = this.#failures.get(key);
+        if (err !== undefined) this.#negativeHits++;
+        return err;
+      },
+      remember: (key, err) => void this.#failures.set(key, err),
+      expiresAt: (dek) => this.#expiry.get(dek),
+      idOf: (o) => {
+        let id = this.#ids.get(o);
+        if (id === undefined) this.#ids.set(o, (id = ++this.#nextId));
+        return id;
+      },
+    };
+    return new CachePartition(this.#core, owner);
   }
 
   #lookup(digest: string): SecretKey | undefined {
@@ -217,7 +291,7 @@ export class UnwrappedKeyCache {
   }
 
   #insert(digest: string, key: SecretKey): void {
-    this.#entries.set(digest, key);
+    this.#expiry.set(key, this.#entries.set(digest, key));
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
       this.#entries.sweep();

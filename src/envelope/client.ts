@@ -7,6 +7,7 @@ import { Duplex, type Transform } from 'node:stream';
 import { AesGcm, getAeadBackend, type AeadBackendName } from '../aead/gcm.js';
 import { DekResolver } from '../cache/dek-resolver.js';
 import { type DataKeyMaterial, EncryptionKeyCache, type ReuseLimits, resolveReuseLimits } from '../cache/encryption-key-cache.js';
+import { bindIsCurrent } from '../cache/internal/staleness.js';
 import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
 import { MESSAGE_ID_LENGTH, encodeWrappedKeys } from '../format/envelope.js';
@@ -28,8 +29,18 @@ export interface EnvelopeClientOptions {
   keks: KeyEncryptionKey | readonly KeyEncryptionKey[];
   /** Encrypt-side DEK reuse limits, or `false` for a new DEK per envelope. On by default. */
   cache?: ReuseLimits | false;
-  /** Decrypt-side cache of unwrapped DEKs; pass one to share it between clients. */
+  /**
+   * Decrypt-side cache of unwrapped DEKs; pass one to share it between clients. Sharing is safe
+   * between tenants: a client is only ever served DEKs cached by a client with the very same KEK
+   * objects (docs/security.md §Sharing a cache). Its clock (`now`) also drives encrypt-side reuse.
+   */
   unwrappedKeyCache?: UnwrappedKeyCache;
+  /**
+   * Envelopes naming more wrapped keys are refused (`ERR_LIMIT_EXCEEDED`) before any unwrap,
+   * like the AWS SDK's `maxEncryptedDataKeys`. 1..16, at least the number of `keks`; default 16
+   * (the format's own cap). Set it to the most KEKs your writers use.
+   */
+  maxWrappedKeys?: number;
   /** Frame size for new envelopes, bytes (default 1 MiB). */
   frameSize?: number;
   /** Content-encryption backend: `'node'` (default) or `'noble'` (portable). */
@@ -87,8 +98,32 @@ export class EnvelopeClient {
     if (this.#frameSize < Limits.MIN_FRAME_SIZE || this.#frameSize > Limits.MAX_FRAME_SIZE) {
       throw new RangeError(`options.frameSize must be ${Limits.MIN_FRAME_SIZE}..${Limits.MAX_FRAME_SIZE}`);
     }
-    this.#encryptCache = options.cache === false ? undefined : new EncryptionKeyCache(resolveReuseLimits(options.cache, 'options.cache'));
-    this.#resolver = new DekResolver(this.#keks, options.unwrappedKeyCache ?? new UnwrappedKeyCache());
+    const maxWrappedKeys = options.maxWrappedKeys ?? Limits.MAX_WRAPPED_KEYS;
+    assertPositiveInt(maxWrappedKeys, 'options.maxWrappedKeys');
+    if (maxWrappedKeys > Limits.MAX_WRAPPED_KEYS || maxWrappedKeys < this.#keks.length) {
+      throw new RangeError(`options.maxWrappedKeys must be ${this.#keks.length}..${Limits.MAX_WRAPPED_KEYS} (at least one per KEK)`);
+    }
+    const cache = (options.unwrappedKeyCache ?? new UnwrappedKeyCache()).partition({ keks: this.#keks });
+    this.#encryptCache = options.cache === false ? undefined : new EncryptionKeyCache(resolveReuseLimits(options.cache, 'options.cache'), {
+      now: cache.now,
+      isCurrentOf: (m) => bindIsCurrent(this.#keks, m.wrappedKeys),
+    });
+    this.#resolver = new DekResolver(this.#keks, cache, { cacheDeks: true, maxWrappedKeys });
+  }
+
+  /**
+   * Retires the encrypt-side DEK now: the next envelope gets a new DEK, wrapped under each KEK's
+   * current version. Use it after a KEK rotation (KEKs that implement `isCurrent`, such as
+   * `KeyVaultKek`, make this automatic) or when a DEK may be compromised. Envelopes being
+   * encrypted finish under the old DEK; decryption is unaffected.
+   * @example
+   * ```ts
+   * await kek.refresh(); // sees the new version
+   * client.retireDataKey(); // the next envelope names it
+   * ```
+   */
+  retireDataKey(): void {
+    this.#encryptCache?.clear();
   }
 
   /**

@@ -2,9 +2,12 @@
  * The randomized-mode DEK currently used for encryption, and when it is retired. A random
  * 96-bit nonce per value bounds safe use of one AES-GCM key: NIST SP 800-38D §8.3 caps it at
  * 2^32 encryptions; the default 2^30 keeps the nonce-collision probability below 2^-35.
+ * The DEK is also retired once a KEK's `isCurrent` says its record names a stale version
+ * (checked on every encryption, only when some KEK implements `isCurrent`).
  */
 import { assertPositiveInt } from '../internal/bytes.js';
 import { raceAbort } from '../internal/abort.js';
+import type { IsCurrent } from '../cache/internal/staleness.js';
 import type { FieldDek } from './records.js';
 
 /** When the active DEK of a {@link FieldEncryptor} is replaced. */
@@ -31,18 +34,25 @@ export function resolveFieldLimits(limits: FieldLimits | undefined): Required<Fi
   return out;
 }
 
+/** A new active DEK and, when some KEK can tell, the check that its record is still current. */
+export interface ActiveDekMaterial {
+  readonly dek: FieldDek;
+  readonly isCurrent?: IsCurrent | undefined;
+}
+
 /** Holds the active DEK; replacement is single-flight. */
 export class ActiveDek {
   #dek: FieldDek | undefined;
+  #isCurrent: IsCurrent | undefined;
   #createdAt = 0;
   #uses = 0;
   #pending: Promise<FieldDek> | undefined;
 
   readonly #limits: Required<FieldLimits>;
-  readonly #create: () => Promise<FieldDek>;
+  readonly #create: () => Promise<ActiveDekMaterial>;
   readonly #now: () => number;
 
-  constructor(limits: Required<FieldLimits>, create: () => Promise<FieldDek>, now: () => number = Date.now) {
+  constructor(limits: Required<FieldLimits>, create: () => Promise<ActiveDekMaterial>, now: () => number = () => Date.now()) {
     this.#limits = limits;
     this.#create = create;
     this.#now = now;
@@ -51,7 +61,10 @@ export class ActiveDek {
   /** The active DEK with one use counted, or undefined when a new one is needed. */
   current(): FieldDek | undefined {
     const d = this.#dek;
-    if (d === undefined || this.#uses >= this.#limits.maxEncryptionsPerDek || this.#now() - this.#createdAt >= this.#limits.maxDekAgeMs) {
+    if (
+      d === undefined || this.#uses >= this.#limits.maxEncryptionsPerDek || this.#now() - this.#createdAt >= this.#limits.maxDekAgeMs ||
+      (this.#isCurrent !== undefined && !this.#isCurrent())
+    ) {
       return undefined;
     }
     this.#uses++;
@@ -88,9 +101,12 @@ export class ActiveDek {
 
   async #replace(): Promise<FieldDek> {
     try {
-      const dek = await this.#create();
+      const { dek, isCurrent } = await this.#create();
       const old = this.#dek;
       this.#dek = dek;
+      // A KEK that calls its own fresh wrap stale would make a record per value: stop asking for
+      // this DEK (its limits still end it) rather than loop.
+      this.#isCurrent = isCurrent !== undefined && isCurrent() ? isCurrent : undefined;
       this.#createdAt = this.#now();
       this.#uses = 0;
       // Encryptions in flight finished synchronously after their await; wipe on the next macrotask.

@@ -5,21 +5,22 @@ import { AesGcm, type AeadBackendName, getAeadBackend } from '../aead/gcm.js';
 import { sivOpen, sivSeal } from '../aead/siv.js';
 import { DekResolver } from '../cache/dek-resolver.js';
 import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
-import { EnvelopeMalformedError } from '../errors.js';
+import type { CachePartition } from '../cache/internal/partition.js';
+import { bindIsCurrent, canTellCurrency } from '../cache/internal/staleness.js';
+import { DecryptionFailedError, EnvelopeMalformedError } from '../errors.js';
 import {
-  FIELD_GCM_OVERHEAD, FIELD_GCM_VERSION, FIELD_NONCE_LENGTH, FIELD_PREFIX_LENGTH, FIELD_SIV_VERSION,
-  FIELD_TAG_LENGTH, type FieldKind, KEY_REF_LENGTH, fieldKind, keyRefHex,
+  FIELD_PREFIX_LENGTH, FIELD_SIV_VERSION, type FieldKind, KEY_REF_LENGTH, fieldKind, keyRefHex,
 } from '../format/field.js';
 import { Limits } from '../format/limits.js';
 import { assertBytes, assertString, fromUtf8, utf8 } from '../internal/bytes.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { normalizeKeks } from '../keys/normalize.js';
 import { SecretKey } from '../internal/secret.js';
-import { pooledRandom } from '../internal/random.js';
-import { raceAbort } from '../internal/abort.js';
 import type { KeyStore } from '../store/key-store.js';
-import { ActiveDek, type FieldLimits, resolveFieldLimits } from './active-dek.js';
-import { type FieldDek, type FieldKeyContext, adoptFieldDek, cacheKey, createFieldDek, loadFieldDek } from './records.js';
+import { GcmField } from './internal/gcm-field.js';
+import { NamedKeys } from './internal/named-keys.js';
+import { ActiveDek, type ActiveDekMaterial, type FieldLimits, resolveFieldLimits } from './active-dek.js';
+import { DEK_LENGTH, type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
 import { type BlindIndexOptions, type PreparedIndex, blindIndexDefinition, blindIndexKeyName, computeBlindIndex, deriveIndexKey } from '../search/blind-index.js';
 import { type BulkItem, type BulkResult, runBulk } from './bulk.js';
 import { registerInternals } from './internal/access.js';
@@ -32,7 +33,12 @@ export interface FieldEncryptorOptions {
   keyStore: KeyStore;
   /** When the active randomized DEK is retired. */
   limits?: FieldLimits;
-  /** Decrypt-side cache of unwrapped DEKs; pass one to share it. */
+  /**
+   * Decrypt-side cache of unwrapped DEKs; pass one to share it. Sharing is safe between tenants:
+   * an encryptor is only ever served DEKs cached by an encryptor with the very same KEK objects
+   * and key-store object (docs/security.md §Sharing a cache). Its clock (`now`) also drives this
+   * encryptor's DEK ages and memo lifetimes.
+   */
   unwrappedKeyCache?: UnwrappedKeyCache;
   /** Content-encryption backend: `'node'` (default) or `'noble'`. */
   backend?: AeadBackendName;
@@ -67,11 +73,14 @@ export interface DeterministicOptions extends FieldOptions {
  */
 export class FieldEncryptor {
   readonly #ctx: FieldKeyContext;
-  readonly #aead: AesGcm;
+  readonly #cache: CachePartition;
+  readonly #gcm: GcmField;
+  readonly #now: () => number;
   readonly #active: ActiveDek;
-  readonly #named = new Map<string, Promise<FieldDek>>();
+  readonly #canTellCurrency: boolean;
+  readonly #named: NamedKeys;
   readonly #indexes = new WeakMap<FieldDek, Map<string, PreparedIndex>>();
-  #hot: { readonly version: number; readonly keyRef: Uint8Array; readonly dek: SecretKey } | undefined;
+  #hot: { readonly version: number; readonly keyRef: Uint8Array; readonly dek: SecretKey; readonly expiresAt: number } | undefined;
 
   /** @throws {TypeError | RangeError} on invalid options, naming the option. */
   constructor(options: FieldEncryptorOptions) {
@@ -81,10 +90,16 @@ export class FieldEncryptor {
     if (store === null || typeof store !== 'object' || typeof store.get !== 'function' || typeof store.createIfAbsent !== 'function') {
       throw new TypeError('options.keyStore must implement KeyStore');
     }
-    const cache = options.unwrappedKeyCache ?? new UnwrappedKeyCache();
-    this.#ctx = { keks, store, cache, resolver: new DekResolver(keks, cache) };
-    this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
-    this.#active = new ActiveDek(resolveFieldLimits(options.limits), () => createFieldDek(this.#ctx, 'gcm', undefined));
+    const cache = (options.unwrappedKeyCache ?? new UnwrappedKeyCache()).partition({ keks, store });
+    // Records are cached by keyRef (below); the resolver caches nothing, so a DEK takes one entry.
+    const resolver = new DekResolver(keks, cache, { cacheDeks: false, maxWrappedKeys: Limits.MAX_WRAPPED_KEYS });
+    this.#ctx = { keks, store, cache, resolver };
+    this.#cache = cache;
+    this.#named = new NamedKeys(this.#ctx, cache);
+    this.#canTellCurrency = canTellCurrency(keks);
+    this.#now = cache.now;
+    this.#gcm = new GcmField(new AesGcm(getAeadBackend(options.backend ?? 'node')).backend);
+    this.#active = new ActiveDek(resolveFieldLimits(options.limits), () => this.#newActiveDek(), cache.now);
     registerInternals(this, {
       reserve: async (count, signal) => {
         const now = this.#active.reserve(count);
@@ -106,12 +121,7 @@ export class FieldEncryptor {
     const plaintext = toBytes(value);
     checkAad(options?.aad);
     const dek = this.#active.current() ?? (await this.#active.next(options?.signal));
-    const nonce = pooledRandom(FIELD_NONCE_LENGTH);
-    const aad = bindAad(FIELD_GCM_VERSION, dek.keyRef, options?.aad);
-    const out = this.#aead.seal(dek.dek.expose(), nonce, plaintext, aad, FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH);
-    out.set(aad.subarray(0, FIELD_PREFIX_LENGTH), 0);
-    out.set(nonce, FIELD_PREFIX_LENGTH);
-    return out;
+    return this.#gcm.seal(dek.dek.expose(), dek.keyRef, plaintext, options?.aad);
   }
 
   /**
@@ -127,7 +137,7 @@ export class FieldEncryptor {
     if (!options.keyName.isWellFormed()) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
     checkAad(options.aad);
     const aad = aadBytes(options.aad);
-    const dek = await this.#namedDek(options.keyName, options.signal);
+    const dek = await this.#named.get(options.keyName, options.signal);
     const prefix = new Uint8Array(FIELD_PREFIX_LENGTH);
     prefix[0] = FIELD_SIV_VERSION;
     prefix.set(dek.keyRef, 1);
@@ -152,15 +162,7 @@ export class FieldEncryptor {
     if (kind === 'siv') {
       return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), ciphertext.subarray(0, FIELD_PREFIX_LENGTH), aadBytes(options?.aad));
     }
-    const fullAad = bindAad(ciphertext[0]!, ciphertext.subarray(1, FIELD_PREFIX_LENGTH), options?.aad);
-    const end = ciphertext.length - FIELD_TAG_LENGTH;
-    return this.#aead.open(
-      dek.expose(),
-      ciphertext.subarray(FIELD_PREFIX_LENGTH, FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH),
-      ciphertext.subarray(FIELD_GCM_OVERHEAD - FIELD_TAG_LENGTH, end),
-      ciphertext.subarray(end),
-      fullAad,
-    );
+    return this.#gcm.open(dek.expose(), ciphertext, options?.aad);
   }
 
   /** {@link encrypt} for text columns: UTF-8 in, base64url text out. */
@@ -213,7 +215,7 @@ export class FieldEncryptor {
     const values: readonly (string | Uint8Array)[] = Array.isArray(value) ? value : [value as string | Uint8Array];
     if (values.length === 0) throw new RangeError('value must hold at least one value');
     const { definition, bits, apply } = blindIndexDefinition(options, values.length);
-    const record = await this.#namedDek(blindIndexKeyName(options.name), options.signal);
+    const record = await this.#named.get(blindIndexKeyName(options.name), options.signal);
     let prepared = this.#indexes.get(record);
     if (prepared === undefined) this.#indexes.set(record, (prepared = new Map()));
     const id = Buffer.from(definition).toString('base64');
@@ -246,28 +248,38 @@ export class FieldEncryptor {
     return runBulk(items, options?.signal, (value, aad, signal) => this.decrypt(value, { aad, signal }));
   }
 
-  /** Retires the active randomized DEK now (e.g. after a KEK rotation); the next encrypt makes a new one. */
-  retireActiveDek(): void {
+  /**
+   * Retires the encrypt-side data keys now: the next {@link encrypt} makes a new DEK (wrapped
+   * under each KEK's current version), and named keys are read again from the key store (their
+   * DEK stays the same: equality search depends on it). Use it after a KEK rotation, or when a
+   * DEK may be compromised. Encryptions already past their `await` finish under the old DEK.
+   * KEKs that implement `isCurrent` (`KeyVaultKek`) make this automatic after a rotation.
+   * @example
+   * ```ts
+   * await kek.refresh(); // sees the new version
+   * fields.retireDataKey(); // new values go to a DEK wrapped under it
+   * ```
+   */
+  retireDataKey(): void {
     this.#active.retire();
+    this.#named.retireAll();
   }
 
-  #namedDek(name: string, signal?: AbortSignal): Promise<FieldDek> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    let p = this.#named.get(name);
-    if (p === undefined) {
-      p = this.#loadNamed(name);
-      this.#named.set(name, p);
-      p.catch(() => this.#named.delete(name));
-    }
-    return raceAbort(p, signal);
+  /**
+   * @deprecated Same as {@link retireDataKey} (the name both clients share).
+   * @example `fields.retireActiveDek();`
+   */
+  retireActiveDek(): void {
+    this.retireDataKey();
   }
 
-  /** Shared by every caller for this name, so it runs without any one caller's signal. */
-  async #loadNamed(name: string): Promise<FieldDek> {
-    const record = await this.#ctx.store.getByName(name);
-    const d = record !== undefined ? await adoptFieldDek(this.#ctx, record, 'siv') : await createFieldDek(this.#ctx, 'siv', name);
-    // Memoized for the encryptor's lifetime: own a copy, since the cache wipes its entries on eviction.
-    return { ...d, dek: new SecretKey(d.dek.expose().slice()) };
+  async #newActiveDek(): Promise<ActiveDekMaterial> {
+    const dek = await createFieldDek(this.#ctx, 'gcm', undefined);
+    if (!this.#canTellCurrency) return { dek };
+    // The record as readers see it names the KEK versions this DEK is under. If the read fails
+    // the DEK is still good; it just ends by its limits instead of by a rotation.
+    const record = await this.#ctx.store.get(dek.keyRefHex).catch(() => undefined);
+    return { dek, isCurrent: record === undefined ? undefined : bindIsCurrent(this.#ctx.keks, record.wrappedDeks) };
   }
 
   /**
@@ -279,13 +291,16 @@ export class FieldEncryptor {
     const hot = this.#hot;
     if (hot === undefined || hot.dek.wiped || ciphertext[0] !== hot.version) return undefined;
     for (let i = 0; i < KEY_REF_LENGTH; i++) if (ciphertext[i + 1] !== hot.keyRef[i]) return undefined;
-    return hot.dek;
+    // The memo ends with its cache entry's TTL, not only with its wipe (which lags up to a sweep).
+    return this.#now() < hot.expiresAt ? hot.dek : undefined;
   }
 
   async #coldDek(ciphertext: Uint8Array, kind: FieldKind, signal?: AbortSignal): Promise<SecretKey> {
     const ref = keyRefHex(ciphertext);
-    const dek = this.#ctx.cache.get(cacheKey(ref, kind)) ?? (await loadFieldDek(this.#ctx, ref, kind, signal)).dek;
-    this.#hot = { version: ciphertext[0]!, keyRef: ciphertext.slice(1, 1 + KEY_REF_LENGTH), dek };
+    const dek = this.#cache.get(cacheKey(ref, kind)) ?? (await loadFieldDek(this.#ctx, ref, kind, signal)).dek;
+    // Partitioned, kind-keyed entries make this impossible; never hand a DEK to the wrong cipher.
+    if (dek.length !== DEK_LENGTH[kind]) throw new DecryptionFailedError();
+    this.#hot = { version: ciphertext[0]!, keyRef: ciphertext.slice(1, 1 + KEY_REF_LENGTH), dek, expiresAt: this.#cache.expiresAt(dek) };
     return dek;
   }
 
@@ -315,17 +330,4 @@ function checkAad(aad: unknown): asserts aad is string | undefined {
 /** The caller's aad as UTF-8 (deterministic mode's second AD component). */
 function aadBytes(aad: string | undefined): Uint8Array {
   return aad === undefined ? EMPTY : utf8(aad);
-}
-
-/**
- * `version ‖ keyRef ‖ UTF-8(aad)`, the GCM AAD, built in one buffer. The AAD is public and
- * never leaves this module, so Node's pooled `allocUnsafe` is fine here (measured: the separate
- * TextEncoder pass and copy were ~10% of a 100-byte decrypt).
- */
-function bindAad(version: number, keyRef: Uint8Array, aad: string | undefined): Uint8Array {
-  const out = Buffer.allocUnsafe(FIELD_PREFIX_LENGTH + (aad === undefined ? 0 : aad.length * 3));
-  out[0] = version;
-  out.set(keyRef, 1);
-  const n = aad === undefined ? 0 : out.write(aad, FIELD_PREFIX_LENGTH, 'utf8');
-  return out.subarray(0, FIELD_PREFIX_LENGTH + n);
 }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DekResolver } from '../cache/dek-resolver.js';
-import type { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
+import type { CachePartition } from '../cache/internal/partition.js';
 import { KeyNotFoundError, KeyStoreError } from '../errors.js';
 import { KEY_REF_LENGTH } from '../format/field.js';
 import { SecretKey } from '../internal/secret.js';
@@ -32,7 +32,8 @@ export interface FieldKeyContext {
   readonly keks: readonly KeyEncryptionKey[];
   readonly store: KeyStore;
   readonly resolver: DekResolver;
-  readonly cache: UnwrappedKeyCache;
+  /** This encryptor's partition of the unwrapped-key cache (owner: its KEKs and its store). */
+  readonly cache: CachePartition;
 }
 
 const MAX_KEY_REF_ATTEMPTS = 4;

@@ -33,7 +33,7 @@ describe('UnwrappedKeyCache', () => {
     expect(load).toHaveBeenCalledTimes(1);
     expect(new Set(keys).size).toBe(1);
     expect(keys[0]!.expose()).toEqual(dek(7));
-    expect(cache.stats).toEqual({ hits: 0, misses: 1000, loads: 1, evictions: 0 });
+    expect(cache.stats).toEqual({ hits: 0, misses: 1000, loads: 1, evictions: 0, negativeHits: 0 });
     expect(await cache.getOrLoad('d', load)).toBe(keys[0]);
     expect(cache.get('d')).toBe(keys[0]);
     expect(cache.stats).toMatchObject({ hits: 2, loads: 1 });

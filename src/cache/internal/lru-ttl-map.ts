@@ -70,21 +70,23 @@ export class LruTtlMap<V> {
   /**
    * Inserts `value` as most recently used, expiring `ttlMs` from now. A different previous
    * value under `key` is removed (`'replaced'`); beyond `maxEntries` the least recently used
-   * entries go (`'lru'`).
+   * entries go (`'lru'`). Returns the entry's expiry time (ms, on the map's clock).
    * @example `map.set('a', value);`
    */
-  set(key: string, value: V): void {
+  set(key: string, value: V): number {
     const previous = this.#entries.get(key);
     if (previous !== undefined) {
       this.#entries.delete(key);
       if (previous.value !== value) this.#options.onRemove(previous.value, 'replaced');
     }
-    this.#entries.set(key, { value, expiresAt: this.#options.now() + this.#options.ttlMs });
+    const expiresAt = this.#options.now() + this.#options.ttlMs;
+    this.#entries.set(key, { value, expiresAt });
     for (const [oldest, victim] of this.#entries) {
       if (this.#entries.size <= this.#options.maxEntries) break;
       this.#entries.delete(oldest);
       this.#options.onRemove(victim.value, 'lru');
     }
+    return expiresAt;
   }
 
   /**

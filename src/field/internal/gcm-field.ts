@@ -1,0 +1,82 @@
+/**
+ * The randomized field layout's seal and open (docs/format.md §Field), the per-value hot path of
+ * FieldEncryptor. It calls the AEAD backend directly: every argument is built or checked here
+ * (the DEK's length when it was loaded, the nonce from the pool, the AAD from a checked string),
+ * which is what the validating `AesGcm` wrapper would otherwise re-check on every value.
+ *
+ * Measured (100 B values, one process, 151 adjacent pairs against the previous code): encrypt
+ * +8%, decrypt +4..11% (medians; the wrapper's checks, a fresh AAD buffer per value and the
+ * sub-views used to copy the prefix). bench/field-floor.mjs gives the ratio to the bare cipher.
+ *
+ * @module
+ * @internal
+ */
+import type { AeadBackend } from '../../aead/backend.js';
+import { GCM_MAX_PLAINTEXT_LENGTH } from '../../aead/gcm.js';
+import { DecryptionFailedError } from '../../errors.js';
+import {
+  FIELD_GCM_OVERHEAD, FIELD_GCM_VERSION, FIELD_NONCE_LENGTH, FIELD_PREFIX_LENGTH, FIELD_TAG_LENGTH,
+} from '../../format/field.js';
+import { Limits } from '../../format/limits.js';
+import { pooledRandom } from '../../internal/random.js';
+
+const NONCE_END = FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH;
+
+/** Seals and opens `0xF1 ‖ keyRef ‖ nonce ‖ ciphertext ‖ tag` with AAD `0xF1 ‖ keyRef ‖ UTF-8(aad)`. */
+export class GcmField {
+  readonly #backend: AeadBackend;
+  /**
+   * The bound AAD is built here, then consumed synchronously by the backend before the call
+   * returns, so one buffer per encryptor serves every value (no await can interleave). It is
+   * public data (version, keyRef, the caller's AAD).
+   */
+  readonly #aad = Buffer.allocUnsafe(FIELD_PREFIX_LENGTH + Limits.MAX_FIELD_AAD_BYTES);
+  readonly #prefixOnly = this.#aad.subarray(0, FIELD_PREFIX_LENGTH);
+
+  constructor(backend: AeadBackend) {
+    this.#backend = backend;
+  }
+
+  /**
+   * Encrypts under a 32-byte DEK. `aad` must have passed `checkAad` (≤ 4,096 UTF-8 bytes, well formed).
+   * @throws {RangeError} when `plaintext` is longer than AES-GCM allows.
+   */
+  seal(dek: Uint8Array, keyRef: Uint8Array, plaintext: Uint8Array, aad: string | undefined): Uint8Array {
+    if (plaintext.length > GCM_MAX_PLAINTEXT_LENGTH) throw new RangeError(`value must be at most ${GCM_MAX_PLAINTEXT_LENGTH} bytes`);
+    const bound = this.#aad;
+    bound[0] = FIELD_GCM_VERSION;
+    bound.set(keyRef, 1);
+    const nonce = pooledRandom(FIELD_NONCE_LENGTH);
+    const out = this.#backend.gcmSeal(dek, nonce, plaintext, this.#bind(aad), NONCE_END);
+    out[0] = FIELD_GCM_VERSION;
+    out.set(keyRef, 1);
+    out.set(nonce, FIELD_PREFIX_LENGTH);
+    return out;
+  }
+
+  /**
+   * Decrypts a value whose kind and minimum length `fieldKind` checked, under its 32-byte DEK.
+   * @throws {DecryptionFailedError} when the tag does not verify (tampering, wrong `aad`).
+   */
+  open(dek: Uint8Array, ciphertext: Uint8Array, aad: string | undefined): Uint8Array {
+    const bound = this.#aad;
+    for (let i = 0; i < FIELD_PREFIX_LENGTH; i++) bound[i] = ciphertext[i]!;
+    const end = ciphertext.length - FIELD_TAG_LENGTH;
+    const plaintext = this.#backend.gcmOpen(
+      dek,
+      ciphertext.subarray(FIELD_PREFIX_LENGTH, NONCE_END),
+      ciphertext.subarray(FIELD_GCM_OVERHEAD - FIELD_TAG_LENGTH, end),
+      ciphertext.subarray(end),
+      this.#bind(aad),
+    );
+    if (plaintext === undefined) throw new DecryptionFailedError();
+    return plaintext;
+  }
+
+  /** The bound AAD after its prefix was written: the caller's part appended in place. */
+  #bind(aad: string | undefined): Uint8Array {
+    if (aad === undefined || aad.length === 0) return this.#prefixOnly;
+    const n = this.#aad.write(aad, FIELD_PREFIX_LENGTH, 'utf8');
+    return this.#aad.subarray(0, FIELD_PREFIX_LENGTH + n);
+  }
+}
