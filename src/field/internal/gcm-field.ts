@@ -60,7 +60,7 @@ export class GcmField {
    */
   open(dek: Uint8Array, ciphertext: Uint8Array, aad: string | undefined): Uint8Array {
     const bound = this.#aad;
-    for (let i = 0; i < FIELD_PREFIX_LENGTH; i++) bound[i] = ciphertext[i]!;
+    bound.set(ciphertext.subarray(0, FIELD_PREFIX_LENGTH), 0);
     const end = ciphertext.length - FIELD_TAG_LENGTH;
     const plaintext = this.#backend.gcmOpen(
       dek,
