@@ -2,7 +2,7 @@
  * FieldEncryptor: compact encryption of database values. docs/format.md §Field.
  */
 import { AesGcm, type AeadBackendName, getAeadBackend } from '../aead/gcm.js';
-import { sivOpen, sivSeal } from '../aead/siv.js';
+import { AesSiv } from '../aead/siv.js';
 import { DekResolver } from '../cache/dek-resolver.js';
 import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import type { CachePartition } from '../cache/internal/partition.js';
@@ -75,6 +75,7 @@ export class FieldEncryptor {
   readonly #ctx: FieldKeyContext;
   readonly #cache: CachePartition;
   readonly #gcm: GcmField;
+  readonly #siv: AesSiv;
   readonly #now: () => number;
   readonly #active: ActiveDek;
   readonly #canTellCurrency: boolean;
@@ -98,7 +99,10 @@ export class FieldEncryptor {
     this.#named = new NamedKeys(this.#ctx, cache);
     this.#canTellCurrency = canTellCurrency(keks);
     this.#now = cache.now;
-    this.#gcm = new GcmField(new AesGcm(getAeadBackend(options.backend ?? 'node')).backend);
+    const backend = getAeadBackend(options.backend ?? 'node');
+    this.#gcm = new GcmField(new AesGcm(backend).backend);
+    // The same backend for both modes: `backend: 'noble'` means no node:crypto in content encryption.
+    this.#siv = new AesSiv(backend);
     this.#active = new ActiveDek(resolveFieldLimits(options.limits), () => this.#newActiveDek(), cache.now);
     registerInternals(this, {
       reserve: async (count, signal) => {
@@ -141,7 +145,7 @@ export class FieldEncryptor {
     const prefix = new Uint8Array(FIELD_PREFIX_LENGTH);
     prefix[0] = FIELD_SIV_VERSION;
     prefix.set(dek.keyRef, 1);
-    const sealed = sivSeal(dek.dek.expose(), plaintext, prefix, aad);
+    const sealed = this.#siv.seal(dek.dek.expose(), plaintext, prefix, aad);
     const out = new Uint8Array(FIELD_PREFIX_LENGTH + sealed.length);
     out.set(prefix, 0);
     out.set(sealed, FIELD_PREFIX_LENGTH);
@@ -160,7 +164,7 @@ export class FieldEncryptor {
     const kind = fieldKind(ciphertext);
     const dek = this.#hotDek(ciphertext) ?? (await this.#coldDek(ciphertext, kind, options?.signal));
     if (kind === 'siv') {
-      return sivOpen(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), ciphertext.subarray(0, FIELD_PREFIX_LENGTH), aadBytes(options?.aad));
+      return this.#siv.open(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), ciphertext.subarray(0, FIELD_PREFIX_LENGTH), aadBytes(options?.aad));
     }
     return this.#gcm.open(dek.expose(), ciphertext, options?.aad);
   }
