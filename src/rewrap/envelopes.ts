@@ -7,6 +7,7 @@ import { assertBytes } from '../internal/bytes.js';
 import { type CheckpointStore, resolveCheckpoint } from './checkpoint/checkpoint.js';
 import { FileCheckpoint } from './checkpoint/file-checkpoint.js';
 import { CheckpointTracker } from './checkpoint/tracker.js';
+import { envelopeDigest } from './files.js';
 import { type EnvelopeItem, EnvelopeRewrapper } from './internal/envelope-item.js';
 import { orderedRun, toAsyncIterable } from './internal/ordered-run.js';
 import { ProgressTracker } from './internal/progress.js';
@@ -28,20 +29,29 @@ export type { EnvelopeItem };
  * - **Idempotent.** Items whose wrapped keys already are exactly the targets' current kekIds
  *   are `skipped` (for `KeyVaultKek`: the latest version's kid; for local KEKs, which have no
  *   versions: their `id`). A run that is repeated re-wraps nothing twice.
+ * - **No rollback.** Every result carries `sourceDigest`, the SHA-256 of the bytes it was
+ *   computed from. Store a re-wrapped envelope only where the item still holds those bytes
+ *   (for files: {@link replaceFileIfUnchanged}); a writer that replaced the item meanwhile
+ *   keeps its newer content.
  * - **Per-item failures are results** (`{ status: 'failed', id, error }`), never thrown. The
  *   iterator rejects only when the source fails (after the items read before it), on abort,
  *   on a checkpoint that cannot be read or written, or on a malformed source item (TypeError).
  * - **Resumable** with `checkpoint` (contract: `checkpoint/checkpoint.ts` module docs): make
- *   each result durable before pulling the next; a killed run then resumes after the last item
- *   it handed over. The source must yield the same ids in the same order on every run.
+ *   each result durable before pulling the next; a killed run then passes over, silently and
+ *   without vault calls, the items it handed over that are still under the targets. Every
+ *   item is still looked at: one inserted before the checkpoint position, or restored from a
+ *   backup, is re-wrapped and yielded.
+ * - **Ends with a count.** The final progress event of a run that reached the end of its
+ *   source has `remaining`: items still not under the targets (0: the old versions can be
+ *   disabled once the results are stored; {@link verifyEnvelopes} checks what was stored).
  *
  * Work starts on the first `next()`; the targets are refreshed and probed then (a failure
  * there, e.g. a disabled key, rejects the run before any item is read).
  *
  * @throws {TypeError | RangeError} synchronously, on invalid options.
  * @throws {TypeError} (rejection) when a source item is not `{ id: string, envelope: Uint8Array }`.
- * @throws {RewrapCheckpointError} (rejection) when the checkpoint is corrupt, was written for
- *   other targets, or the source order changed.
+ * @throws {RewrapCheckpointError} (rejection) when the checkpoint is corrupt or was written
+ *   for other targets.
  * @throws {EnvelopeError} (rejection) when refreshing or probing a target KEK fails.
  * @throws {unknown} (rejection) the source's error, or `options.signal.reason` on abort.
  * @example
@@ -50,7 +60,7 @@ export type { EnvelopeItem };
  * await keyClient.rotateKey('kek');
  * const results = rewrapEnvelopes(listBlobs(), { to: [kek], checkpoint: 'rewrap.checkpoint.json', onProgress: console.log });
  * for await (const r of results) {
- *   if (r.status === 'rewrapped') await replaceBlob(r.id, r.envelope); // durable before the next pull
+ *   if (r.status === 'rewrapped') await replaceBlobIf(r.id, r.envelope, r.sourceDigest); // durable before the next pull
  *   else if (r.status === 'failed') console.error(r.id, r.error.code);
  * }
  * ```
@@ -74,7 +84,10 @@ export function rewrapEnvelopes(
       await tracker?.load(signal);
       await rewrapper.start(signal);
     },
-    process: (item, signal) => rewrapper.process(item, signal),
+    process: async (item, signal) => {
+      const sourceDigest = envelopeDigest(item.envelope); // before any await: the bytes the result comes from
+      return { ...(await rewrapper.process(item, signal)), sourceDigest } as EnvelopeRewrapResult;
+    },
     outcome: (r) => (r.status === 'would-rewrap' ? 'rewrapped' : r.status),
     progress: new ProgressTracker(o.onProgress, o.progressIntervalMs, o.total),
     checkpoint: tracker,

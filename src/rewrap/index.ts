@@ -11,16 +11,23 @@
  * `would-rewrap` in a dry run, `failed`), progress events, and vault calls that scale with
  * distinct DEKs. {@link rewrapResultToJSON} turns any result into a JSON log record.
  *
+ * - Envelope results carry `sourceDigest`: store them conditionally ({@link replaceFileIfUnchanged}
+ *   for files), so a writer that replaced an item meanwhile is never rolled back.
+ * - {@link verifyEnvelopes}: the pass that ends a job, counting stored items still under old
+ *   key versions (0: they can be disabled).
+ *
  * @example
  * ```ts
  * import { KeyVaultKek } from 'kv-envelope/azure';
- * import { rewrapEnvelopes, rewrapResultToJSON } from 'kv-envelope/rewrap';
+ * import { replaceFileIfUnchanged, rewrapEnvelopes, rewrapResultToJSON, verifyEnvelopes } from 'kv-envelope/rewrap';
  *
  * const kek = new KeyVaultKek({ vaultUrl, keyName: 'kek', credential });
  * for await (const result of rewrapEnvelopes(readEnvelopes(), { to: [kek], checkpoint: 'job.json' })) {
- *   if (result.status === 'rewrapped') await writeEnvelope(result.id, result.envelope);
+ *   // The caller stores each result, conditionally, before asking for the next one.
+ *   if (result.status === 'rewrapped') await replaceFileIfUnchanged(result.id, result.envelope, result.sourceDigest);
  *   console.log(JSON.stringify(rewrapResultToJSON(result)));
  * }
+ * const { remaining } = await verifyEnvelopes(readEnvelopes(), { to: [kek] }); // 0: old versions unused
  * ```
  *
  * @module
@@ -30,11 +37,16 @@ export type { EnvelopeItem } from './envelopes.js';
 export { rewrapKeyStore } from './key-store.js';
 export type { RewrapOptions, RewrapEnvelopesOptions, RewrapKeyStoreOptions } from './options.js';
 export { rewrapResultToJSON } from './results.js';
+export { envelopeDigest, replaceFileIfUnchanged } from './files.js';
+export type { ConditionalReplace } from './files.js';
+export { verifyEnvelopes } from './verify.js';
+export type { RewrapVerification, VerifyEnvelopesOptions } from './verify.js';
 export type {
   EnvelopeRewrapResult,
   KeyStoreRewrapResult,
   RewrappedEnvelope,
   RewrappedRecord,
+  SourceBound,
   PlannedRewrap,
   SkippedItem,
   FailedItem,

@@ -10,11 +10,22 @@ import type { EnvelopeError } from '../errors.js';
 /** Why an item was skipped: its wrapped keys already name exactly the targets' current kekIds. */
 export type RewrapSkipReason = 'already-current';
 
+/**
+ * Which source bytes a result of {@link rewrapEnvelopes} was computed from. A writer may have
+ * replaced the item since it was read: store a re-wrapped envelope only where the item still
+ * holds these bytes (compare-and-swap; for files, {@link replaceFileIfUnchanged}), or the
+ * writer's newer content is rolled back to the re-wrapped old one.
+ */
+export interface SourceBound {
+  /** SHA-256 of the source item's envelope bytes, lowercase hex (see {@link envelopeDigest}). */
+  readonly sourceDigest: string;
+}
+
 /** An envelope whose wrapped-key section was replaced; every other byte is unchanged. */
-export interface RewrappedEnvelope {
+export interface RewrappedEnvelope extends SourceBound {
   readonly status: 'rewrapped';
   readonly id: string;
-  /** The new envelope: write it where the old one was. */
+  /** The new envelope: write it where the old one was, if that still holds `sourceDigest`. */
   readonly envelope: Uint8Array;
   /** The (versioned) kekIds of the new wrapped keys, in `to` order. */
   readonly kekIds: readonly string[];
@@ -62,8 +73,11 @@ export interface FailedItem {
   readonly error: EnvelopeError;
 }
 
-/** One result of {@link rewrapEnvelopes}. */
-export type EnvelopeRewrapResult = RewrappedEnvelope | PlannedRewrap | SkippedItem | FailedItem;
+/** One result of {@link rewrapEnvelopes}: every status carries the `sourceDigest` of its item. */
+export type EnvelopeRewrapResult = RewrappedEnvelope | ((PlannedRewrap | SkippedItem | FailedItem) & SourceBound);
+
+/** What one envelope's processing gives, before the engine attaches the source digest. */
+export type EnvelopeOutcome = Omit<RewrappedEnvelope, 'sourceDigest'> | PlannedRewrap | SkippedItem | FailedItem;
 
 /** One result of {@link rewrapKeyStore}. */
 export type KeyStoreRewrapResult = RewrappedRecord | PlannedRewrap | SkippedItem | FailedItem;
@@ -90,12 +104,22 @@ export interface RewrapProgress {
   readonly elapsedMs: number;
   /** True on the last event of a run (sent however the run ends). */
   readonly final: boolean;
+  /**
+   * On the final event of a run that reached the end of its source: how many of the items it
+   * saw are still not under the targets once the consumer stored every re-wrapped result —
+   * `failed` items, plus `would-rewrap` ones in a dry run. Every item of the source is looked at
+   * in every run (a resumed run too), so 0 means the whole source is under the targets. Check
+   * what was actually stored with {@link verifyEnvelopes}.
+   */
+  readonly remaining?: number;
 }
 
 /** The JSON form of a result: no envelope bytes, errors as `{ name, code, message }`. */
 export interface RewrapResultJson {
   id: string;
   status: 'rewrapped' | 'would-rewrap' | 'skipped' | 'failed';
+  /** Envelope results: SHA-256 of the source bytes, hex. */
+  sourceDigest?: string;
   kekIds?: string[];
   currentKekIds?: string[];
   revision?: number;
@@ -121,6 +145,7 @@ export function rewrapResultToJSON(result: EnvelopeRewrapResult | KeyStoreRewrap
   if (result === null || typeof result !== 'object' || typeof result.id !== 'string') {
     throw new TypeError('result must be a re-wrap result');
   }
+  const digest = typeof (result as Partial<SourceBound>).sourceDigest === 'string' ? { sourceDigest: (result as SourceBound).sourceDigest } : {};
   switch (result.status) {
     case 'rewrapped':
       return {
@@ -129,14 +154,15 @@ export function rewrapResultToJSON(result: EnvelopeRewrapResult | KeyStoreRewrap
         kekIds: [...result.kekIds],
         ...('revision' in result ? { revision: result.revision } : {}),
         verified: result.verified,
+        ...digest,
       };
     case 'would-rewrap':
-      return { id: result.id, status: 'would-rewrap', currentKekIds: [...result.currentKekIds] };
+      return { id: result.id, status: 'would-rewrap', currentKekIds: [...result.currentKekIds], ...digest };
     case 'skipped':
-      return { id: result.id, status: 'skipped', reason: result.reason };
+      return { id: result.id, status: 'skipped', reason: result.reason, ...digest };
     case 'failed': {
       const { name, code, message } = result.error;
-      return { id: result.id, status: 'failed', error: { name, code, message } };
+      return { id: result.id, status: 'failed', error: { name, code, message }, ...digest };
     }
     default:
       throw new TypeError('result must be a re-wrap result');

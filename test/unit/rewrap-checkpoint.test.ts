@@ -1,6 +1,7 @@
 /**
  * The checkpoint contract of rewrapEnvelopes, in process: what counts as handed over, when it
- * is saved, how a run resumes, and what makes a checkpoint unusable. The kill -9 test is in
+ * is saved, how a run resumes (every item is looked at again: a source changed between runs is
+ * never skipped unseen), and what makes a checkpoint unusable. The kill -9 test is in
  * test/integration/rewrap-resume.test.ts.
  */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -8,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FileCheckpoint, rewrapEnvelopes, RewrapCheckpointError, type CheckpointState, type CheckpointStore, type EnvelopeItem,
+  envelopeDigest, FileCheckpoint, rewrapEnvelopes, RewrapCheckpointError, verifyEnvelopes,
+  type CheckpointState, type CheckpointStore, type EnvelopeItem, type EnvelopeRewrapResult, type RewrapProgress,
 } from '../../src/rewrap/index.js';
 import { aesKek } from '../helpers/keys.js';
 import { drain, makeEnvelopes, sleep } from '../helpers/rewrap.js';
@@ -73,21 +75,50 @@ describe('FileCheckpoint', () => {
   });
 });
 
+/**
+ * The checkpoint contract's consumer: an in-place store of envelopes. The source reads what the
+ * store holds now; each result is written back before the next is pulled.
+ */
+class Blobs {
+  readonly map = new Map<string, Uint8Array>();
+  ids: string[];
+  constructor(list: readonly EnvelopeItem[]) {
+    for (const i of list) this.map.set(i.id, i.envelope);
+    this.ids = list.map((i) => i.id);
+  }
+  async *source(): AsyncGenerator<EnvelopeItem> {
+    for (const id of this.ids) yield { id, envelope: this.map.get(id)! };
+  }
+  /** Runs a job; `stopAt`: break when the consumer is given that many results (the last one is not stored). */
+  async run(options: Parameters<typeof rewrapEnvelopes>[1], stopAt?: number): Promise<EnvelopeRewrapResult[]> {
+    const results: EnvelopeRewrapResult[] = [];
+    for await (const r of rewrapEnvelopes(this.source(), options)) {
+      results.push(r);
+      if (results.length === stopAt) break;
+      if (r.status === 'rewrapped' && envelopeDigest(this.map.get(r.id)!) === r.sourceDigest) this.map.set(r.id, r.envelope);
+    }
+    return results;
+  }
+}
+
 describe('rewrapEnvelopes with a checkpoint', () => {
   it('records the last item the consumer took; `break` does not hand over the last result', async () => {
     const path = freshPath();
-    let taken = 0;
-    for await (const _ of rewrapEnvelopes(items, { to: [b], from: [a], checkpoint: { path, everyItems: 1 } })) if (++taken === 10) break;
+    const blobs = new Blobs(items);
+    await blobs.run({ to: [b], from: [a], checkpoint: { path, everyItems: 1 } }, 10);
     const state = (await new FileCheckpoint(path).load())!;
     expect(state).toMatchObject({ lastId: items[8]!.id, position: 9, complete: false, targets: ['kek/b'], counts: { rewrapped: 9 } });
 
-    // Resume: items[9] on, counts accumulate, and the finished checkpoint is marked complete.
-    const resumed = await drain(rewrapEnvelopes(items, { to: [b], from: [a], checkpoint: path }));
+    // Resume: the 9 stored items are passed over silently, items[9] on are yielded, counts accumulate.
+    let final: RewrapProgress | undefined;
+    const resumed = await blobs.run({ to: [b], from: [a], checkpoint: path, onProgress: (p) => void (final = p) });
     expect(resumed.map((r) => r.id)).toEqual(items.slice(9).map((i) => i.id));
+    expect(final).toMatchObject({ final: true, resumed: 9, rewrapped: 86, remaining: 0 });
     expect(await new FileCheckpoint(path).load()).toMatchObject({ lastId: items[94]!.id, position: 95, complete: true, counts: { rewrapped: 95 } });
 
-    // After a complete run the next one starts over.
-    expect(await drain(rewrapEnvelopes(items, { to: [b], from: [a], checkpoint: path }))).toHaveLength(95);
+    // After a complete run the next one starts over: every item is yielded (skipped, no vault call).
+    const again = await blobs.run({ to: [b], from: [a], checkpoint: path });
+    expect(again.map((r) => r.status)).toEqual(Array(95).fill('skipped'));
   });
 
   it('saves every `everyItems` handed-over items, on time, and once more at the end', async () => {
@@ -104,40 +135,66 @@ describe('rewrapEnvelopes with a checkpoint', () => {
   it('an abort saves what was handed over, and the rerun resumes after it', async () => {
     const store = new MemoryCheckpoint();
     const controller = new AbortController();
+    const blobs = new Blobs(items);
     let taken = 0;
     const run = (async () => {
-      for await (const _ of rewrapEnvelopes(items, { to: [b], from: [a], signal: controller.signal, checkpoint: { store } })) {
+      for await (const r of rewrapEnvelopes(blobs.source(), { to: [b], from: [a], signal: controller.signal, checkpoint: { store } })) {
+        if (r.status === 'rewrapped') blobs.map.set(r.id, r.envelope);
         if (++taken === 30) controller.abort(new Error('stop'));
       }
     })();
     await expect(run).rejects.toThrow('stop');
     expect(store.state).toMatchObject({ lastId: items[29]!.id, position: 30, complete: false });
-    const rest = await drain(rewrapEnvelopes(items, { to: [b], from: [a], checkpoint: { store } }));
+    const rest = await blobs.run({ to: [b], from: [a], checkpoint: { store } });
     expect(rest[0]!.id).toBe(items[30]!.id);
   });
 
-  it('refuses a checkpoint of other targets, a reordered source, or a source without its last id', async () => {
+  // The adversary: the source changed between two runs. Old code passed over the first
+  // `position` items unseen once it found the checkpoint's last id, so an item inserted there
+  // (with one done item removed, the last id stays at its position) was never re-wrapped, and
+  // the run still reported complete.
+  it('an item inserted before the checkpoint position between two runs is re-wrapped by the resumed run and reported', async () => {
     const store = new MemoryCheckpoint();
-    let taken = 0;
-    for await (const _ of rewrapEnvelopes(items, { to: [b], from: [a], checkpoint: { store, everyItems: 1 } })) if (++taken === 21) break;
+    const blobs = new Blobs(items);
+    await blobs.run({ to: [b], from: [a], checkpoint: { store, everyItems: 1 } }, 31);
+    expect(store.state).toMatchObject({ lastId: items[29]!.id, position: 30 });
+    const [inserted] = await makeEnvelopes(a, 1);
+    blobs.map.set('inserted', inserted!.envelope);
+    blobs.ids = [...blobs.ids.slice(0, 10), 'inserted', ...blobs.ids.slice(10)].filter((id) => id !== items[3]!.id);
+    blobs.map.set(items[20]!.id, items[20]!.envelope); // and one restored from a backup taken before the run
+
+    let final: RewrapProgress | undefined;
+    const resumed = await blobs.run({ to: [b], from: [a], checkpoint: { store }, onProgress: (p) => void (final = p) });
+    expect(resumed.slice(0, 2).map((r) => [r.id, r.status])).toEqual([['inserted', 'rewrapped'], [items[20]!.id, 'rewrapped']]);
+    expect(resumed.slice(2).map((r) => r.id)).toEqual(items.slice(30).map((i) => i.id));
+    expect(final).toMatchObject({ resumed: 28, rewrapped: 67, failed: 0, remaining: 0 });
+    const verification = await verifyEnvelopes(blobs.source(), { to: [b] });
+    expect(verification).toMatchObject({ checked: 95, current: 95, remaining: 0 });
+  });
+
+  it('a reordered or shortened source is no error: every item is looked at, stored ones are passed over', async () => {
+    const store = new MemoryCheckpoint();
+    const blobs = new Blobs(items);
+    await blobs.run({ to: [b], from: [a], checkpoint: { store, everyItems: 1 } }, 22);
     const other = aesKek('kek/c');
-    await expect(drain(rewrapEnvelopes(items, { to: [other], from: [a], checkpoint: { store } }))).rejects.toThrow(/written for targets \[kek\/b\]/);
-    const reversed = [...items].reverse();
-    await expect(drain(rewrapEnvelopes(reversed, { to: [b], from: [a], checkpoint: { store } }))).rejects.toThrow(RewrapCheckpointError);
-    await expect(drain(rewrapEnvelopes(items.slice(0, 10), { to: [b], from: [a], checkpoint: { store } }))).rejects.toThrow(/source ended before/);
-    // Items removed before the last id are fine: the id is found earlier.
-    const fewer = await drain(rewrapEnvelopes(items.slice(5), { to: [b], from: [a], checkpoint: { store } }));
-    expect(fewer[0]!.id).toBe(items[20]!.id);
+    await expect(drain(rewrapEnvelopes(blobs.source(), { to: [other], from: [a], checkpoint: { store } }))).rejects.toThrow(RewrapCheckpointError);
+    await expect(drain(rewrapEnvelopes(blobs.source(), { to: [other], from: [a], checkpoint: { store } }))).rejects.toThrow(/written for targets \[kek\/b\]/);
+    blobs.ids.reverse();
+    const reversed = await blobs.run({ to: [b], from: [a], checkpoint: { store } });
+    expect(reversed.filter((r) => r.status === 'rewrapped')).toHaveLength(95 - 21);
+    expect(reversed.every((r) => r.status !== 'failed')).toBe(true);
   });
 
   it('a dry run resumes from a checkpoint but never writes one', async () => {
     const store = new MemoryCheckpoint();
-    let taken = 0;
-    for await (const _ of rewrapEnvelopes(items, { to: [b], from: [a], checkpoint: { store, everyItems: 1 } })) if (++taken === 6) break;
+    const blobs = new Blobs(items);
+    await blobs.run({ to: [b], from: [a], checkpoint: { store, everyItems: 1 } }, 6);
     const saves = store.saves.length;
-    const planned = await drain(rewrapEnvelopes(items, { to: [b], from: [a], dryRun: true, checkpoint: { store, everyItems: 1 } }));
+    let final: RewrapProgress | undefined;
+    const planned = await drain(rewrapEnvelopes(blobs.source(), { to: [b], from: [a], dryRun: true, checkpoint: { store, everyItems: 1 }, onProgress: (p) => void (final = p) }));
     expect(planned[0]).toMatchObject({ id: items[5]!.id, status: 'would-rewrap' });
     expect(store.saves).toHaveLength(saves);
+    expect(final).toMatchObject({ resumed: 5, remaining: 90 }); // a dry run's would-rewrap items remain
   });
 
   it('a checkpoint that cannot be written ends the run', async () => {

@@ -8,7 +8,7 @@ import {
   DecryptionFailedError, EnvelopeClient, replaceWrappedKeys, EnvelopeMalformedError, KekUnavailableError, LocalRsaKek, NoMatchingKekError,
   type KekOperationOptions, type KeyEncryptionKey, type WrappedKey,
 } from '../../src/index.js';
-import { rewrapEnvelopes, rewrapResultToJSON, type EnvelopeRewrapResult, type RewrapProgress } from '../../src/rewrap/index.js';
+import { envelopeDigest, rewrapEnvelopes, rewrapResultToJSON, type EnvelopeRewrapResult, type RewrapProgress } from '../../src/rewrap/index.js';
 import { CountingKek } from '../helpers/counting-kek.js';
 import { aesKek } from '../helpers/keys.js';
 import { countingSource, drain, makeEnvelopes, sleep, splitEnvelope, str, text, VersionedTestKek } from '../helpers/rewrap.js';
@@ -76,7 +76,7 @@ describe('rewrapEnvelopes', () => {
     const from = new CountingKek(a);
     const results = await drain(rewrapEnvelopes(items, { to: [b], from: [from, b] }));
     expect(results.map((r) => r.status)).toEqual([...Array(5).fill('rewrapped'), ...Array(5).fill('skipped')]);
-    expect(results[5]).toEqual({ status: 'skipped', id: 'b-0', skipped: true, reason: 'already-current' });
+    expect(results[5]).toEqual({ status: 'skipped', id: 'b-0', skipped: true, reason: 'already-current', sourceDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // A second run over the output does nothing and calls no KEK.
     const again = new CountingKek(a);
     const second = await drain(rewrapEnvelopes(results.map((r, i) => ({ id: r.id, envelope: r.status === 'rewrapped' ? r.envelope : items[i]!.envelope })), { to: [b], from: [again, b] }));
@@ -145,6 +145,7 @@ describe('rewrapEnvelopes', () => {
     expect(failedUnwrap[0]).toMatchObject({ status: 'failed', error: { code: 'ERR_DECRYPTION_FAILED' } });
     expect(rewrapResultToJSON(results[4]!)).toEqual({
       id: 'stranger', status: 'failed', error: { name: 'NoMatchingKekError', code: 'ERR_NO_MATCHING_KEK', message: expect.any(String) },
+      sourceDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
 
@@ -267,7 +268,7 @@ describe('rewrapEnvelopes: dry run, verify, progress, options', () => {
     const items = [...(await makeEnvelopes(a, 3, 3)), { id: 'b', envelope: (await makeEnvelopes(b, 1))[0]!.envelope }, { id: 'bad', envelope: randomBytes(9) }];
     const results = await drain(rewrapEnvelopes(items, { to: [b], from: [a, b], dryRun: true }));
     expect(results.map((r) => r.status)).toEqual(['would-rewrap', 'would-rewrap', 'would-rewrap', 'skipped', 'failed']);
-    expect(results[0]).toEqual({ status: 'would-rewrap', id: 'item-000000', dryRun: true, currentKekIds: ['kek/a'] });
+    expect(results[0]).toEqual({ status: 'would-rewrap', id: 'item-000000', dryRun: true, currentKekIds: ['kek/a'], sourceDigest: envelopeDigest(items[0]!.envelope) });
     expect(a.unwraps + b.unwraps).toBe(0);
   });
 

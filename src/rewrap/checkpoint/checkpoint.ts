@@ -20,13 +20,17 @@
  * past the checkpoint are re-done; a re-done item is already under the target, so it is
  * reported `skipped` and costs no vault call.
  *
- * **Resuming.** The source must yield the same ids in the same order (e.g. a sorted file
- * listing). Items are passed over until `lastId` is seen; items removed from the source are
- * harmless, but if `lastId` is not among the first `position` items the order changed and
- * the run rejects with {@link RewrapCheckpointError} before doing anything: delete the
- * checkpoint to start over (finished items are then skipped as already current, cheaply).
- * Failed items are not retried on resume; a run that completed marks its checkpoint
- * `complete`, and the next run starts from the beginning.
+ * **Resuming.** A resumed run reads the whole source again and processes every item; items
+ * within the checkpoint's `position` that turn out to be already under the targets are passed
+ * over silently (counted as `resumed`, not yielded, no vault call). Anything else there is
+ * processed and yielded like any item: one inserted before the position since the checkpoint
+ * was written, one restored from a backup, one that failed before (failures are retried). So
+ * a source whose order or content changed between runs is never skipped unseen, and the
+ * checkpoint needs no fingerprint of the source. The checkpoint assumes results are stored
+ * back where they were read (in place): a job that copies items elsewhere keeps its own
+ * position (as `kv-envelope rewrap --jsonl` does). A checkpoint written for other targets
+ * makes the run refuse with {@link RewrapCheckpointError}; a run that completed marks its
+ * checkpoint `complete`, and the next run starts from the beginning.
  *
  * @module
  */
@@ -69,8 +73,7 @@ export interface CheckpointOptions {
 }
 
 /**
- * A checkpoint that cannot be used: corrupt, written for other targets, or for another source
- * order. Nothing was re-wrapped by the run that rejected with it; delete the checkpoint to start
+ * A checkpoint that cannot be used: corrupt, or written for other targets. Nothing was re-wrapped by the run that rejected with it; delete the checkpoint to start
  * over (items already re-wrapped are then skipped as already current).
  *
  * @example

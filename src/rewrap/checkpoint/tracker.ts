@@ -21,8 +21,8 @@ export class CheckpointTracker {
   readonly #targets: readonly string[];
   readonly #readOnly: boolean;
   readonly #now: () => number;
-  /** The state being resumed, until its lastId has been passed. */
-  #resume: CheckpointState | undefined;
+  /** How many source items the checkpoint being resumed covers (0: nothing to resume). */
+  #covered = 0;
   #read = 0;
   #position = 0;
   #lastId: string | undefined;
@@ -51,46 +51,24 @@ export class CheckpointTracker {
         `the checkpoint was written for targets [${state.targets.join(', ')}], not [${this.#targets.join(', ')}]: delete it to start over`,
       );
     }
-    this.#resume = state;
+    this.#covered = state.position;
     this.#base = { ...state.counts };
   }
 
   /**
-   * Called for every source item in order, before any work: true when an earlier run handed it
-   * over (the engine passes over it).
-   * @throws {RewrapCheckpointError} when `lastId` is not among the first `position` items.
+   * Called for every source item in order, before any work: true when the item is within the
+   * resumed checkpoint's position. The engine still processes it, and passes over it silently
+   * only if it turns out to be already under the targets: a source that changed since (an item
+   * inserted before the position, or restored from a backup) is never skipped unseen.
    */
-  passOver(id: string): boolean {
-    this.#read++;
-    const resume = this.#resume;
-    if (resume === undefined) return false;
-    if (id === resume.lastId) {
-      this.#resume = undefined;
-      this.#position = this.#savedPosition = this.#read;
-      this.#lastId = id;
-      return true;
-    }
-    if (this.#read >= resume.position) {
-      throw new RewrapCheckpointError(
-        `the source changed: checkpoint item ${JSON.stringify(resume.lastId)} is not among its first ${resume.position} items; delete the checkpoint to start over`,
-      );
-    }
-    return true;
+  covers(): boolean {
+    return ++this.#read <= this.#covered;
   }
 
   /**
-   * Called when the source is exhausted.
-   * @throws {RewrapCheckpointError} when the checkpoint's `lastId` never came (another source).
+   * The consumer took the result of `id` (the next item in source order), or the engine passed
+   * over it as already done; saves when due.
    */
-  assertResumed(): void {
-    const resume = this.#resume;
-    if (resume === undefined) return;
-    throw new RewrapCheckpointError(
-      `the source ended before checkpoint item ${JSON.stringify(resume.lastId)}; delete the checkpoint to start over`,
-    );
-  }
-
-  /** The consumer took the result of `id` (the next item in source order); saves when due. */
   async handedOver(id: string, counts: OutcomeCounts, signal: AbortSignal): Promise<void> {
     this.#position++;
     this.#lastId = id;

@@ -19,7 +19,7 @@ import { DecryptionFailedError, EnvelopeError, EnvelopeMalformedError, NoMatchin
 import { type EnvelopeHeader, encodeWrappedKeys, parseComplete, parseHeader } from '../../format/envelope.js';
 import { SecretKey } from '../../internal/secret.js';
 import type { WrappedKey } from '../../keys/kek.js';
-import type { EnvelopeRewrapResult } from '../results.js';
+import type { EnvelopeOutcome } from '../results.js';
 import { asEnvelopeError, RewrapDekCache, type RewrappedDek } from './dek-cache.js';
 import { rewrapDek, type RewrapKeks } from './rewrap-dek.js';
 import { isCurrent, resolveTargets, type Target } from './targets.js';
@@ -57,7 +57,7 @@ export class EnvelopeRewrapper {
   }
 
   /** Processes one envelope; rejects only on abort. */
-  async process(item: EnvelopeItem, signal: AbortSignal): Promise<EnvelopeRewrapResult> {
+  async process(item: EnvelopeItem, signal: AbortSignal): Promise<EnvelopeOutcome> {
     const { id, envelope } = item;
     let header: EnvelopeHeader;
     try {
@@ -161,6 +161,6 @@ function splice(envelope: Uint8Array, header: EnvelopeHeader, section: Uint8Arra
   return out;
 }
 
-function failed(id: string, error: EnvelopeError): EnvelopeRewrapResult {
+function failed(id: string, error: EnvelopeError): EnvelopeOutcome {
   return { status: 'failed', id, error };
 }

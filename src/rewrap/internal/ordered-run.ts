@@ -5,7 +5,12 @@
  *   starts processing as soon as it is read. Reading stops while the window is full, so a
  *   consumer that writes slowly slows the reads down (backpressure) and memory stays flat.
  * - Results are yielded in source order, so "every item before X is done" holds and the
- *   checkpoint can record a single id.
+ *   checkpoint can record a single position.
+ * - Every source item is processed in every run. Items a resumed checkpoint covers are passed
+ *   over silently (counted as `resumed`, not yielded) only when processing finds them already
+ *   under the targets, which costs no vault call; any other (an item inserted before the
+ *   checkpoint position, one rolled back to an old version, one that failed before) is
+ *   processed and yielded like the rest.
  * - Per-item failures are results (the processor never rejects for them). The run rejects
  *   only when the source fails (after yielding the items read before the failure), the signal
  *   aborts, or a checkpoint cannot be read or written.
@@ -18,7 +23,7 @@ import type { CheckpointTracker } from '../checkpoint/tracker.js';
 import type { Outcome, ProgressTracker } from './progress.js';
 
 /** What {@link orderedRun} needs. */
-export interface RunSpec<I, R> {
+export interface RunSpec<I, R extends { readonly status: string }> {
   readonly source: AsyncIterable<unknown>;
   readonly concurrency: number;
   readonly signal: AbortSignal | undefined;
@@ -38,13 +43,18 @@ export interface RunSpec<I, R> {
 interface Slot<R> {
   readonly id: string;
   readonly result: Promise<R>;
+  /** Within the position of the checkpoint being resumed: passed over silently if already done. */
+  readonly covered: boolean;
 }
+
+/** Results that leave their item not under the targets (the consumer stores every `rewrapped`). */
+const REMAINS: ReadonlySet<string> = new Set(['failed', 'would-rewrap']);
 
 const noop = (): void => undefined;
 const NONE: unique symbol = Symbol('none');
 
 /** Runs `spec`, yielding results in source order. */
-export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, void, undefined> {
+export async function* orderedRun<I, R extends { readonly status: string }>(spec: RunSpec<I, R>): AsyncGenerator<R, void, undefined> {
   const internal = new AbortController();
   const signal = internal.signal;
   const onAbort = (): void => internal.abort(spec.signal?.reason);
@@ -77,17 +87,13 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
         }
         if (next.done === true) {
           exhausted = true;
-          spec.checkpoint?.assertResumed();
           break;
         }
         const { id, item } = spec.accept(next.value, index++);
-        if (spec.checkpoint?.passOver(id) === true) {
-          spec.progress.resumed();
-          continue;
-        }
+        const covered = spec.checkpoint?.covers() === true;
         const result = spec.process(item, signal);
         result.catch(noop); // awaited in order later; an abort may reject it first
-        window.push({ id, result });
+        window.push({ id, result, covered });
         notify();
       }
     } catch (error) {
@@ -117,6 +123,7 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
   };
 
   let completed = false;
+  let remaining = 0;
   let failure: unknown = NONE;
   try {
     const starting = spec.start(signal);
@@ -130,7 +137,14 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
       const result = await raceAbort(slot.result, signal);
       window.shift();
       pump();
-      spec.progress.record(spec.outcome(result));
+      const outcome = spec.outcome(result);
+      if (slot.covered && outcome === 'skipped') {
+        spec.progress.resumed(); // handed over by an earlier run, and still under the targets
+        await spec.checkpoint?.handedOver(slot.id, spec.progress.counts, signal);
+        continue;
+      }
+      if (REMAINS.has(result.status)) remaining++;
+      spec.progress.record(outcome);
       yield result;
       // The consumer asked for more: the previous result is handed over.
       await spec.checkpoint?.handedOver(slot.id, spec.progress.counts, signal);
@@ -153,7 +167,7 @@ export async function* orderedRun<I, R>(spec: RunSpec<I, R>): AsyncGenerator<R, 
     } catch (err) {
       if (failure === NONE) throw err; // else keep the original reason
     } finally {
-      spec.progress.final();
+      spec.progress.final(completed ? remaining : undefined);
       spec.finish();
     }
   }

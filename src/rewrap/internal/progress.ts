@@ -51,15 +51,16 @@ export class ProgressTracker {
     if (this.#onProgress !== undefined && this.#now() - this.#lastEmit >= this.#intervalMs) this.#emit(false);
   }
 
-  /** Sends the final event (once). */
-  final(): void {
+  /** Sends the final event (once); `remaining` when the run reached the end of its source. */
+  final(remaining?: number): void {
     if (this.#finalSent || this.#onProgress === undefined) return;
     this.#finalSent = true;
-    this.#emit(true);
+    this.#lastEmit = this.#now();
+    this.#onProgress(this.snapshot(true, remaining));
   }
 
   /** The current report. */
-  snapshot(final: boolean): RewrapProgress {
+  snapshot(final: boolean, remaining?: number): RewrapProgress {
     const { rewrapped, skipped, failed } = this.counts;
     const done = rewrapped + skipped + failed;
     const elapsedMs = this.#now() - this.#startedAt;
@@ -73,6 +74,7 @@ export class ProgressTracker {
       ...(eta === undefined ? {} : { etaMs: Math.round(eta) }),
       elapsedMs: Math.round(elapsedMs),
       final,
+      ...(remaining === undefined ? {} : { remaining }),
     };
   }
 
