@@ -2,13 +2,14 @@
  * The JSDoc examples of kv-envelope/rewrap, run: each block below is the example of one export
  * with its free names (sources, sinks, keys) bound to test fixtures.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvelopeClient, FieldEncryptor, FileKeyStore } from '../../src/index.js';
 import {
-  FileCheckpoint, rewrapEnvelopes, rewrapKeyStore, rewrapResultToJSON, RewrapCheckpointError, type EnvelopeItem,
+  envelopeDigest, FileCheckpoint, replaceFileIfUnchanged, rewrapEnvelopes, rewrapKeyStore, rewrapResultToJSON, RewrapCheckpointError,
+  verifyEnvelopes, type EnvelopeItem,
 } from '../../src/rewrap/index.js';
 import { aesKek } from '../helpers/keys.js';
 import { makeEnvelopes, VersionedTestKek } from '../helpers/rewrap.js';
@@ -28,13 +29,17 @@ describe('kv-envelope/rewrap examples', () => {
       for (const [id, envelope] of [...blobs].sort(([a], [b]) => a.localeCompare(b))) yield { id, envelope };
     };
     const replaceBlob = async (id: string, envelope: Uint8Array) => void blobs.set(id, envelope);
+    // A conditional write: only where the blob still holds the bytes the result came from.
+    const replaceBlobIf = async (id: string, envelope: Uint8Array, sourceDigest: string) => {
+      if (envelopeDigest(blobs.get(id)!) === sourceDigest) blobs.set(id, envelope);
+    };
     const lines: string[] = [];
     const log = { log: (x: unknown) => lines.push(String(x)), error: (...x: unknown[]) => lines.push(x.join(' ')) };
 
     // --- example of rewrapEnvelopes ---
     const results = rewrapEnvelopes(listBlobs(), { to: [kek], checkpoint: join(root, 'rewrap.checkpoint.json'), onProgress: log.log });
     for await (const r of results) {
-      if (r.status === 'rewrapped') await replaceBlob(r.id, r.envelope); // durable before the next pull
+      if (r.status === 'rewrapped') await replaceBlobIf(r.id, r.envelope, r.sourceDigest); // durable before the next pull
       else if (r.status === 'failed') log.error(r.id, r.error.code);
     }
     // --- example of rewrapResultToJSON / the module ---
@@ -46,6 +51,47 @@ describe('kv-envelope/rewrap examples', () => {
     expect(lines.every((l) => !l.includes('"failed"'))).toBe(true);
     const client = new EnvelopeClient({ keks: kek });
     for (const envelope of blobs.values()) await client.decrypt(envelope);
+  });
+
+  it('envelopeDigest, replaceFileIfUnchanged, verifyEnvelopes and the module example', async () => {
+    const kek = new VersionedTestKek();
+    const dir = join(root, 'files');
+    await mkdir(dir);
+    const paths: string[] = [];
+    for (const item of await makeEnvelopes(kek, 4, 2)) {
+      paths.push(join(dir, `${item.id}.kve`));
+      await writeFile(paths.at(-1)!, item.envelope);
+    }
+    kek.rotate();
+    const readEnvelopes = async function* (): AsyncGenerator<EnvelopeItem> {
+      for (const id of paths) yield { id, envelope: await readFile(id) };
+    };
+    const warnings: string[] = [];
+    const console = { warn: (x: string) => warnings.push(x), log: (...x: unknown[]) => warnings.push(x.join(' ')) };
+    // --- example of replaceFileIfUnchanged ---
+    for await (const r of rewrapEnvelopes(readEnvelopes(), { to: kek })) {
+      if (r.status === 'rewrapped' && (await replaceFileIfUnchanged(r.id, r.envelope, r.sourceDigest)) !== 'replaced') {
+        console.warn(`${r.id} changed while it was re-wrapped; left as it is`);
+      }
+    }
+    expect(warnings).toEqual([]);
+    // --- example of envelopeDigest ---
+    const results = rewrapEnvelopes(readEnvelopes(), { to: kek });
+    const readBlob = readFile;
+    const writeBlob = writeFile;
+    for await (const r of results) {
+      if (r.status !== 'rewrapped') continue;
+      if (envelopeDigest(await readBlob(r.id)) === r.sourceDigest) await writeBlob(r.id, r.envelope);
+    }
+    // --- example of verifyEnvelopes ---
+    const listBlobs = readEnvelopes;
+    const v = await verifyEnvelopes(listBlobs(), { to: kek });
+    if (v.remaining === 0) console.log('old versions unused: safe to disable');
+    else console.log(`${v.remaining} items still under`, v.byKekId);
+    expect(warnings).toEqual(['old versions unused: safe to disable']);
+    // --- the module example ---
+    const { remaining } = await verifyEnvelopes(readEnvelopes(), { to: [kek] }); // 0: old versions unused
+    expect(remaining).toBe(0);
   });
 
   it('rewrapKeyStore', async () => {

@@ -11,10 +11,11 @@
  * Afterwards OUT holds every item, in order, each decrypting to its plaintext under the new key
  * version; at every stop the saved state never counts more than what is in the partial output.
  * Memory: peak RSS (the process's own `maxRSS`, not a timing) of a run over 10x more input
- * grows by far less than the input: lines are streamed, never collected.
+ * grows by far less than the input: lines are streamed, never collected. And every run ends
+ * with a verification pass whose count (items still under other versions) is in the summary.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +78,7 @@ function run(args: string[], stop?: { at: number; with: NodeJS.Signals }, env: R
 async function writeInput(path: string, n: number, payloadBytes: number): Promise<{ plaintexts: string[] }> {
   const vault = await openVault({ home });
   try {
-    if (!(await vault.keyClient.listPropertiesOfKeys().next()).value) await vault.keyClient.createRsaKey('kek');
+    await ensureKey(vault, 'kek');
     const client = new EnvelopeClient({ keks: vault.kek('kek'), cache: false });
     const plaintexts: string[] = [];
     const envelopes: string[] = [];
@@ -92,6 +93,12 @@ async function writeInput(path: string, n: number, payloadBytes: number): Promis
   } finally {
     await vault.close();
   }
+}
+
+/** Creates the key unless it exists (each test can run alone). */
+async function ensureKey(vault: Awaited<ReturnType<typeof openVault>>, name: string): Promise<void> {
+  for await (const k of vault.keyClient.listPropertiesOfKeys()) if (k.name === name) return;
+  await vault.keyClient.createRsaKey(name);
 }
 
 async function rotate(): Promise<string> {
@@ -109,7 +116,7 @@ interface State {
   partial: string;
 }
 
-describe('kv-envelope rewrap --jsonl: killed, interrupted, rerun', { timeout: 600_000 }, () => {
+describe('kv-envelope rewrap: killed, interrupted, rerun, verified', { timeout: 600_000 }, () => {
   it(`${N.toLocaleString('en')} lines: two SIGKILLs and a Ctrl-C at random points, then a rerun: OUT has every line, in order, and each decrypts`, async () => {
     const input = join(dir, 'in.jsonl');
     const { plaintexts } = await writeInput(input, N, 64);
@@ -196,5 +203,35 @@ describe('kv-envelope rewrap --jsonl: killed, interrupted, rerun', { timeout: 60
     expect(readFileSync(join(dir, 'large.jsonl.out')).length).toBeGreaterThan(statSync(large).size * 0.9);
     // Collecting the output (the old behaviour) adds at least the input growth; streaming adds ~nothing.
     expect(largeMiB - smallMiB).toBeLessThan(inputGrowthMiB / 2);
+  });
+
+  it('files: the summary counts what is still under other versions (exit 1), and 0 once everything moved', async () => {
+    const files = join(dir, 'files');
+    mkdirSync(files);
+    const vault = await openVault({ home });
+    let otherKid: string;
+    try {
+      await ensureKey(vault, 'kek');
+      otherKid = (await vault.keyClient.createRsaKey('other')).id!;
+      for (const [i, key] of ['kek', 'kek', 'kek', 'other'].entries()) {
+        const client = new EnvelopeClient({ keks: vault.kek(key), cache: false });
+        writeFileSync(join(files, `f${i}.kve`), await client.encrypt(new TextEncoder().encode(`file ${i}`)));
+      }
+    } finally {
+      await vault.close();
+    }
+    await rotate();
+    const partly = await run(['rewrap', '--key', 'kek', 'files', '--json']);
+    expect(partly.code).toBe(1);
+    const summary = (JSON.parse(partly.stderr.trim().split('\n').at(-1)!) as { summary: Record<string, unknown> }).summary;
+    expect(summary).toMatchObject({ rewrapped: 3, failed: 1, changed: 0, remaining: 1, verification: { checked: 4, current: 3, remaining: 1, byKekId: { [otherKid]: 1 } } });
+    const human = await run(['rewrap', '--key', 'kek', 'files']);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/re-wrapped 0, skipped 3 \(already current\), failed 1/);
+    expect(human.stdout).toContain(`verified: 1 of 4 item(s) still need an older key version or are unreadable: ${otherKid} (1); keep those versions enabled and rerun`);
+    const done = await run(['rewrap', '--key', 'kek', '--from', 'other', 'files']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/re-wrapped 1, skipped 3/);
+    expect(done.stdout).toContain('verified: all 4 item(s) are under the latest key version; older versions can be disabled');
   });
 });
