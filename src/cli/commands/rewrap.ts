@@ -131,7 +131,7 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
   }
   progress.finish();
   const p = progress.last;
-  const verification = dryRun ? undefined : await verifyStored(files, jsonl?.output, to, interrupt.signal);
+  const verification = dryRun ? undefined : await verifyStored(jsonl === undefined ? await listFiles(paths) : undefined, jsonl?.output, to, interrupt.signal);
   const remaining = verification?.remaining ?? p?.remaining ?? 0;
   const resumed = (p?.resumed ?? 0) + tally.resumed;
   if (out.json) {
@@ -149,7 +149,7 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
   return tally.failed > 0 || tally.changed > 0 || (!dryRun && remaining > 0) ? 1 : 0;
 }
 
-/** The verification pass: read what is stored now and count what is not under the target. */
+/** The verification pass: read what is stored now (files listed again) and count what is not under the target. */
 async function verifyStored(files: string[] | undefined, output: string | undefined, to: ReturnType<VaultContext['kek']>, signal: AbortSignal): Promise<RewrapVerification> {
   const source = files !== undefined ? fileSource(files) : jsonlSource(output!);
   return verifyEnvelopes(source, { to, signal });
