@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { assertBytes, assertString } from '../internal/bytes.js';
@@ -23,7 +23,7 @@ import { isErrno, syncDirectory, writeTempSynced } from '../store/internal/file-
  */
 export function envelopeDigest(envelope: Uint8Array): string {
   assertBytes(envelope, 'envelope');
-  return createHash('sha256').update(envelope).digest('hex');
+  return hash('sha256', envelope, 'hex'); // one-shot: half the cost of createHash for small envelopes
 }
 
 /** What {@link replaceFileIfUnchanged} did. */
