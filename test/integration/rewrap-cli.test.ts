@@ -205,7 +205,7 @@ describe('kv-envelope rewrap: killed, interrupted, rerun, verified', { timeout: 
     expect(largeMiB - smallMiB).toBeLessThan(inputGrowthMiB / 2);
   });
 
-  it('files: the summary counts what is still under other versions (exit 1), and 0 once everything moved', async () => {
+  it('files: the summary counts what is still under other versions (exit 1), and 0 once everything moved; abandoned temp files go', async () => {
     const files = join(dir, 'files');
     mkdirSync(files);
     const vault = await openVault({ home });
@@ -221,7 +221,12 @@ describe('kv-envelope rewrap: killed, interrupted, rerun, verified', { timeout: 
       await vault.close();
     }
     await rotate();
+    // A run SIGKILLed between temp file and rename left this (its pid is gone); a live writer's stays.
+    const abandoned = `.tmp-2147483646-${'ab'.repeat(12)}`;
+    const live = `.tmp-${process.pid}-${'cd'.repeat(12)}`;
+    for (const name of [abandoned, live]) writeFileSync(join(files, name), 'partial');
     const partly = await run(['rewrap', '--key', 'kek', 'files', '--json']);
+    expect(readdirSync(files).filter((n) => n.startsWith('.tmp-'))).toEqual([live]);
     expect(partly.code).toBe(1);
     const summary = (JSON.parse(partly.stderr.trim().split('\n').at(-1)!) as { summary: Record<string, unknown> }).summary;
     expect(summary).toMatchObject({ rewrapped: 3, failed: 1, changed: 0, remaining: 1, verification: { checked: 4, current: 3, remaining: 1, byKekId: { [otherKid]: 1 } } });
