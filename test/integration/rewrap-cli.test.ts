@@ -184,6 +184,26 @@ describe('kv-envelope rewrap: killed, interrupted, rerun, verified', { timeout: 
     }
   });
 
+  it('IN changed after a kill: the rerun says so, starts over from an empty partial output, and OUT matches the new IN', async () => {
+    const input = join(dir, 'changing.jsonl');
+    await writeInput(input, 20_000, 64);
+    await rotate();
+    const statePath = join(dir, 'changing.state.json');
+    const args = ['rewrap', '--key', 'kek', '--jsonl', 'changing.jsonl', '-o', 'changing.out', '--checkpoint', statePath];
+    const killed = await run(args, { at: Math.floor(statSync(input).size * (0.3 + Math.random() * 0.3)), with: 'SIGKILL' });
+    expect(killed.stopped).toBe(true);
+    expect((JSON.parse(readFileSync(statePath, 'utf8')) as State).items).toBeGreaterThan(0);
+    // Another writer rewrites IN: its first record moves to the end.
+    const lines = readFileSync(input, 'utf8').split('\n').slice(0, -1);
+    writeFileSync(input, `${[...lines.slice(1), lines[0]].join('\n')}\n`);
+    const rerun = await run(args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('starting over: changing.jsonl changed since the interrupted run');
+    const out = readFileSync(join(dir, 'changing.out'), 'utf8').split('\n').slice(0, -1);
+    expect(out.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([...lines.slice(1), lines[0]].map((l) => (JSON.parse(l!) as { id: string }).id));
+    expect(readdirSync(dir).filter((n) => n.endsWith('.rewrap-partial'))).toEqual([]);
+  });
+
   it('memory stays flat: peak RSS over 10x the input grows by a fraction of the input size', async () => {
     const small = join(dir, 'small.jsonl');
     const large = join(dir, 'large.jsonl');

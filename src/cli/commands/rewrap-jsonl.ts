@@ -60,8 +60,6 @@ export interface JsonlJob {
 export interface JsonlOutcome {
   /** Items taken over from the partial output of an earlier run. */
   readonly resumed: number;
-  /** Why an earlier partial output was not continued, when there was one. */
-  readonly restartReason: string | undefined;
 }
 
 /** One line of IN, parsed. */
@@ -72,17 +70,20 @@ interface Pending {
 
 /**
  * Runs the job: `rewrap(source)` is the engine (rewrapEnvelopes with the command's options),
- * `onResult` reports each result (after its line is written).
+ * `onResult` reports each result (after its line is written), `notice` says why an earlier
+ * partial output is not continued.
  * @throws {UsageError} on a malformed input line or an unreadable state file.
  */
 export async function runJsonlJob(
   job: JsonlJob,
   rewrap: (source: AsyncIterable<EnvelopeItem>) => AsyncIterable<EnvelopeRewrapResult>,
   onResult: (r: EnvelopeRewrapResult) => void,
+  notice: (text: string) => void,
 ): Promise<JsonlOutcome> {
   const jobTag = createHash('sha256').update(job.input).digest('hex').slice(0, 8);
   const { start, restartReason, stale } = await resumePoint(job);
   const partial = start?.state.partial ?? join(dirname(job.output), `.${basename(job.output)}.${jobTag}.rewrap-partial`);
+  if (restartReason !== undefined) notice(`starting over: ${restartReason}`);
   if (stale !== undefined && stale !== partial) await unlink(stale).catch(() => undefined);
   const hash = start?.hash ?? createHash('sha256');
   const skip = start?.state.items ?? 0;
@@ -148,7 +149,7 @@ export async function runJsonlJob(
   await rename(partial, job.output);
   await syncDirectory(dirname(job.output));
   await unlink(job.statePath).catch(() => undefined);
-  return { resumed: skip, restartReason };
+  return { resumed: skip };
 }
 
 /** Where a rerun continues: the state, and the hash of IN's first `state.items` lines. */
@@ -166,6 +167,7 @@ async function resumePoint(job: JsonlJob): Promise<{ start?: { state: JsonlState
   let n = 0;
   if (state.items > 0) {
     for await (const line of itemLines(job.input)) {
+      job.signal.throwIfAborted();
       hash.update(line).update(NL);
       if (++n === state.items) break;
     }

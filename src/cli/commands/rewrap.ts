@@ -118,9 +118,8 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
     } else {
       const targets = [await to.refresh({ signal: interrupt.signal })];
       const job = { ...jsonl!, statePath: checkpoint, targets, signal: interrupt.signal };
-      const outcome = await runJsonlJob(job, (source) => rewrapEnvelopes(source, options), report);
-      tally.resumed = outcome.resumed;
-      if (outcome.restartReason !== undefined) process.stderr.write(`started over: ${outcome.restartReason}\n`);
+      const notice = (text: string): void => void process.stderr.write(`${text}\n`);
+      tally.resumed = (await runJsonlJob(job, (source) => rewrapEnvelopes(source, options), report, notice)).resumed;
     }
   } catch (err) {
     if (!interrupt.signal.aborted) throw err;
@@ -135,16 +134,17 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
   const verification = dryRun ? undefined : await verifyStored(jsonl === undefined ? await listFiles(paths) : undefined, jsonl?.output, to, interrupt.signal);
   const remaining = verification?.remaining ?? p?.remaining ?? 0;
   const resumed = (p?.resumed ?? 0) + tally.resumed;
+  const rewrapped = (p?.rewrapped ?? 0) - tally.changed; // a changed file was re-wrapped but not written
   if (out.json) {
     const summary = {
-      rewrapped: p?.rewrapped ?? 0, skipped: p?.skipped ?? 0, failed: p?.failed ?? 0, changed: tally.changed, resumed, remaining, dryRun,
+      rewrapped, skipped: p?.skipped ?? 0, failed: p?.failed ?? 0, changed: tally.changed, resumed, remaining, dryRun,
       ...(verification === undefined ? {} : { verification }),
     };
     process.stderr.write(`${JSON.stringify({ summary })}\n`);
   } else if (p !== undefined) {
     const verb = dryRun ? 'would re-wrap' : 're-wrapped';
     const changed = tally.changed > 0 ? `, changed ${tally.changed} (left as they are)` : '';
-    process.stdout.write(`${verb} ${dryRun ? p.done - p.skipped - p.failed : p.rewrapped}, skipped ${p.skipped} (already current), failed ${p.failed}${changed}${resumed > 0 ? `, ${resumed} done before resuming` : ''} — under ${escapeUntrusted(to.id)}\n`);
+    process.stdout.write(`${verb} ${dryRun ? p.done - p.skipped - p.failed : rewrapped}, skipped ${p.skipped} (already current), failed ${p.failed}${changed}${resumed > 0 ? `, ${resumed} done before resuming` : ''} — under ${escapeUntrusted(to.id)}\n`);
     process.stdout.write(`${describeRemaining(verification, remaining, dryRun)}\n`);
   }
   return tally.failed > 0 || tally.changed > 0 || (!dryRun && remaining > 0) ? 1 : 0;
