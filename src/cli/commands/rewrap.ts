@@ -24,6 +24,7 @@ import type { Output } from '../output.js';
 import { createProgressReporter } from '../progress.js';
 import type { VaultContext } from '../vault-context.js';
 import { itemLines, parseLine, runJsonlJob } from './rewrap-jsonl.js';
+import { REWRAP_TABLE_HELP, isTableRewrap, rewrapTableCommand } from './rewrap-table.js';
 
 export const REWRAP_HELP = `Usage: kv-envelope rewrap --key NAME FILE|DIR ... [options]
        kv-envelope rewrap --key NAME --jsonl IN -o OUT [options]
