@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVault } from '../../src/cli/vault-context.js';
+import { HOST_TAG } from '../../src/store/internal/file-io.js';
 import { EnvelopeClient } from '../../src/index.js';
 import { splitEnvelope } from '../helpers/rewrap.js';
 
@@ -242,8 +243,9 @@ describe('kv-envelope rewrap: killed, interrupted, rerun, verified', { timeout: 
     }
     await rotate();
     // A run SIGKILLed between temp file and rename left this (its pid is gone); a live writer's stays.
-    const abandoned = `.tmp-2147483646-${'ab'.repeat(12)}`;
-    const live = `.tmp-${process.pid}-${'cd'.repeat(12)}`;
+    // (The sweep is the store's: the first temp file written in a directory removes these.)
+    const abandoned = `.tmp-${HOST_TAG}-2147483646-${'ab'.repeat(12)}`;
+    const live = `.tmp-${HOST_TAG}-${process.pid}-${'cd'.repeat(12)}`;
     for (const name of [abandoned, live]) writeFileSync(join(files, name), 'partial');
     const partly = await run(['rewrap', '--key', 'kek', 'files', '--json']);
     expect(readdirSync(files).filter((n) => n.startsWith('.tmp-'))).toEqual([live]);

@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { escapeUntrusted } from '../../internal/escape.js';
 import type { EnvelopeItem, EnvelopeRewrapResult, RewrapProgress, RewrapVerification } from '../../rewrap/index.js';
 import { replaceFileIfUnchanged, rewrapEnvelopes, rewrapResultToJSON, verifyEnvelopes } from '../../rewrap/index.js';
@@ -78,7 +78,6 @@ export async function rewrapCommand(argv: string[], vault: () => Promise<VaultCo
   if ((values.jsonl === undefined) === (paths.length === 0)) throw new UsageError('give envelope FILES/DIRS or --jsonl IN, not both (see: kv-envelope rewrap --help)');
   if (values.jsonl !== undefined && values.output === undefined) throw new UsageError('--jsonl needs -o OUT');
   const files = values.jsonl === undefined ? await listFiles(paths) : undefined;
-  if (files !== undefined && values['dry-run'] !== true) await removeAbandonedTemps(files);
   const jsonl = values.jsonl === undefined ? undefined : { input: resolve(values.jsonl), output: resolve(values.output!) };
   if (jsonl !== undefined) await stat(jsonl.input); // a missing IN is a usage error, before any vault call
   const v = await vault();
@@ -195,30 +194,6 @@ async function listFiles(paths: string[]): Promise<string[]> {
   }
   // The same order every run keeps resumed runs cheap (the checkpoint covers a prefix).
   return [...new Set(files.map((f) => resolve(f)))].sort();
-}
-
-/**
- * Removes the temp files an earlier run left when it was killed between writing a temp file
- * and renaming it (`.tmp-<pid>-<hex>` beside the envelopes). Only provably abandoned ones:
- * their process is gone (a live pid, even a reused one, keeps its file).
- */
-async function removeAbandonedTemps(files: string[]): Promise<void> {
-  for (const directory of new Set(files.map((f) => dirname(f)))) {
-    for (const name of await readdir(directory).catch(() => [] as string[])) {
-      const pid = /^\.tmp-(\d+)-[0-9a-f]{24}$/.exec(name)?.[1];
-      if (pid === undefined || isAlive(Number(pid))) continue;
-      await unlink(join(directory, name)).catch(() => undefined);
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: unknown }).code !== 'ESRCH'; // EPERM: alive, someone else's
-  }
 }
 
 async function* fileSource(files: string[]): AsyncIterable<EnvelopeItem> {
