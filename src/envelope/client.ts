@@ -19,7 +19,6 @@ import { pooledRandom } from '../internal/random.js';
 import type { KeyEncryptionKey } from '../keys/kek.js';
 import { wrapUnderAll } from '../keys/multi.js';
 import { normalizeKeks } from '../keys/normalize.js';
-import { deriveMessageKeys } from './message.js';
 import { openEnvelope, parseEnvelopeHeader, sealEnvelope, type SealParams } from './one-shot.js';
 import { type DecryptStreamOptions, type EncryptStreamOptions, createDecryptStream, createEncryptStream } from './stream.js';
 
@@ -41,7 +40,11 @@ export interface EnvelopeClientOptions {
    * (the format's own cap). Set it to the most KEKs your writers use.
    */
   maxWrappedKeys?: number;
-  /** Frame size for new envelopes, bytes (default 1 MiB). */
+  /**
+   * Frame size for new envelopes, bytes. By default `encrypt` writes a message of up to 4 MiB as
+   * one frame (decrypt then returns the cipher's output without a copy) and larger ones, and
+   * streams, in 1 MiB frames.
+   */
   frameSize?: number;
   /** Content-encryption backend: `'node'` (default) or `'noble'` (portable). */
   backend?: AeadBackendName;
@@ -84,7 +87,8 @@ export interface DecryptResult {
 export class EnvelopeClient {
   readonly #keks: readonly KeyEncryptionKey[];
   readonly #aead: AesGcm;
-  readonly #frameSize: number;
+  /** Undefined: the default framing (see {@link EnvelopeClientOptions.frameSize}). */
+  readonly #frameSize: number | undefined;
   readonly #encryptCache: EncryptionKeyCache | undefined;
   readonly #resolver: DekResolver;
 
@@ -93,10 +97,12 @@ export class EnvelopeClient {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     this.#keks = normalizeKeks(options.keks, 'options.keks');
     this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
-    this.#frameSize = options.frameSize ?? Limits.DEFAULT_FRAME_SIZE;
-    assertPositiveInt(this.#frameSize, 'options.frameSize');
-    if (this.#frameSize < Limits.MIN_FRAME_SIZE || this.#frameSize > Limits.MAX_FRAME_SIZE) {
-      throw new RangeError(`options.frameSize must be ${Limits.MIN_FRAME_SIZE}..${Limits.MAX_FRAME_SIZE}`);
+    this.#frameSize = options.frameSize;
+    if (this.#frameSize !== undefined) {
+      assertPositiveInt(this.#frameSize, 'options.frameSize');
+      if (this.#frameSize < Limits.MIN_FRAME_SIZE || this.#frameSize > Limits.MAX_FRAME_SIZE) {
+        throw new RangeError(`options.frameSize must be ${Limits.MIN_FRAME_SIZE}..${Limits.MAX_FRAME_SIZE}`);
+      }
     }
     const maxWrappedKeys = options.maxWrappedKeys ?? Limits.MAX_WRAPPED_KEYS;
     assertPositiveInt(maxWrappedKeys, 'options.maxWrappedKeys');
@@ -136,7 +142,7 @@ export class EnvelopeClient {
     const contexts = encodeContexts(options);
     options.signal?.throwIfAborted();
     const material = await this.#material(plaintext.length, options.signal);
-    return sealEnvelope(this.#aead, this.#sealParams(material, contexts), plaintext);
+    return sealEnvelope(this.#aead, this.#sealParams(material, contexts, oneShotFrameSize(this.#frameSize, plaintext.length)), plaintext);
   }
 
   /**
@@ -151,7 +157,7 @@ export class EnvelopeClient {
     const requiredContextBytes = encodeContext(options.requiredContext, 'requiredContext');
     const header = parseEnvelopeHeader(envelope);
     const context = parseContext(header.contextBytes);
-    const dek = await this.#resolver.resolve(header.wrappedKeys, DEFAULT_SUITE.dekLength, options.signal);
+    const dek = await this.#resolver.resolve(header.wrappedKeys, header.suite.dekLength, options.signal);
     return { plaintext: openEnvelope(this.#aead, envelope, header, dek.expose(), requiredContextBytes), context };
   }
 
@@ -163,7 +169,7 @@ export class EnvelopeClient {
     const contexts = encodeContexts(options);
     return createEncryptStream(this.#aead, {
       material: (signal) => this.#material(0, signal),
-      params: (m) => this.#sealParams(m, contexts),
+      params: (m) => this.#sealParams(m, contexts, this.#frameSize ?? Limits.DEFAULT_FRAME_SIZE),
       onBytes: (m, n) => this.#encryptCache?.addBytes(m, n),
     }, options);
   }
@@ -207,18 +213,28 @@ export class EnvelopeClient {
     return { dek, wrappedKeys, wrappedSection: encodeWrappedKeys(wrappedKeys) };
   }
 
-  #sealParams(m: DataKeyMaterial, c: EncodedContexts): SealParams {
-    const messageId = pooledRandom(MESSAGE_ID_LENGTH);
+  /** The seal inputs of one message; `dek` is the cache's live key, used synchronously by the seal only. */
+  #sealParams(m: DataKeyMaterial, c: EncodedContexts, frameSize: number): SealParams {
     return {
       suite: DEFAULT_SUITE,
-      keys: deriveMessageKeys(this.#aead, DEFAULT_SUITE, m.dek.expose(), messageId),
-      messageId,
+      dek: m.dek.expose(),
+      messageId: pooledRandom(MESSAGE_ID_LENGTH),
       wrappedSection: m.wrappedSection,
       contextBytes: c.context,
       requiredContextBytes: c.required,
-      frameSize: this.#frameSize,
+      frameSize,
     };
   }
+}
+
+/**
+ * The frame size of a one-shot message: the configured one, or by default one frame for up to
+ * 4 MiB (a single frame decrypts with no copy) and 1 MiB frames beyond.
+ */
+function oneShotFrameSize(configured: number | undefined, length: number): number {
+  if (configured !== undefined) return configured;
+  if (length > Limits.MAX_FRAME_SIZE) return Limits.DEFAULT_FRAME_SIZE;
+  return Math.max(Limits.MIN_FRAME_SIZE, length);
 }
 
 interface EncodedContexts {

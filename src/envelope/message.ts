@@ -1,37 +1,23 @@
 /**
- * Per-message cryptography shared by one-shot and streaming envelopes: key derivation and
- * commitment (docs/format.md §Keys), the header tag, and frame sealing/opening.
+ * Per-message cryptography shared by one-shot and streaming envelopes: the v2 header and its
+ * key schedule, the v1 header check (read-only), and frame sealing/opening. docs/format.md §Keys.
  */
 import { equalBytes } from '@noble/ciphers/utils.js';
 import type { AesGcm } from '../aead/gcm.js';
 import { DecryptionFailedError, EnvelopeMalformedError, LimitExceededError } from '../errors.js';
-import { type EnvelopeHeader, encodeHeader, headerAad } from '../format/envelope.js';
+import { type EnvelopeHeader, ENVELOPE_V1, PREFIX_LENGTH, headerLengthV2, writeHeaderV2 } from '../format/envelope.js';
 import { FIRST_FRAME_SEQUENCE, FRAME_HEADER_LENGTH, HEADER_SEQUENCE, frameHeader, readFrameHeader, sequenceNonce } from '../format/frames.js';
+import { contentKeyV2, hmacFor, keysV1, sectionMacMatches, sectionMacV2 } from '../format/internal/key-schedule.js';
 import { Limits } from '../format/limits.js';
 import type { EnvelopeSuite } from '../format/suites.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** The content key and the key commitment of one message. */
-export interface MessageKeys {
-  readonly contentKey: Uint8Array;
-  readonly commitment: Uint8Array;
-}
-
-/**
- * HKDF-SHA-256(ikm = DEK, salt = messageId, info = suite label) → contentKey ‖ commitment.
- * A fresh content key per message is what makes a cached DEK safe to reuse for 2^32 messages
- * with counter nonces; the commitment binds the ciphertext to exactly one DEK.
- */
-export function deriveMessageKeys(aead: AesGcm, suite: EnvelopeSuite, dek: Uint8Array, messageId: Uint8Array): MessageKeys {
-  const okm = aead.hkdf(dek, messageId, suite.kdfInfo, suite.contentKeyLength + suite.commitmentLength);
-  return { contentKey: okm.subarray(0, suite.contentKeyLength), commitment: okm.subarray(suite.contentKeyLength) };
-}
-
-/** Inputs of {@link buildHeader}. */
-export interface BuildHeaderInput {
+/** Everything one v2 message needs besides the plaintext. */
+export interface SealParams {
   readonly suite: EnvelopeSuite;
-  readonly keys: MessageKeys;
+  /** The DEK; used synchronously by the seal call only. */
+  readonly dek: Uint8Array;
   readonly messageId: Uint8Array;
   readonly wrappedSection: Uint8Array;
   readonly contextBytes: Uint8Array;
@@ -39,24 +25,56 @@ export interface BuildHeaderInput {
   readonly frameSize: number;
 }
 
-/** Encodes the header and writes its tag. */
-export function buildHeader(aead: AesGcm, input: BuildHeaderInput): Uint8Array {
-  const { bytes, tagOffset } = encodeHeader({ ...input, commitment: input.keys.commitment });
-  const aad = headerAad(bytes, { wrappedSectionEnd: 2 + input.messageId.length + input.wrappedSection.length, tagOffset }, input.requiredContextBytes);
-  const tag = aead.seal(input.keys.contentKey, sequenceNonce(HEADER_SEQUENCE), EMPTY, aad, 0);
-  bytes.set(tag, tagOffset);
-  return bytes;
+/** Bytes of the v2 header these params produce. */
+export function headerLength(p: SealParams): number {
+  return headerLengthV2(p.wrappedSection.length, p.contextBytes.length);
 }
 
 /**
- * Checks the key commitment (constant time) and the header tag; returns the content key.
- * Runs before any frame is opened, so no plaintext exists until both pass.
+ * Writes the v2 header into `out` at 0 (section MAC included) and returns the content key.
+ * The header bytes are hashed where they lie: no concatenation.
+ */
+export function writeHeader(aead: AesGcm, p: SealParams, out: Uint8Array): Uint8Array {
+  const { macOffset, tailStart, headerLength: end } = writeHeaderV2(out, p);
+  const mac = hmacFor(aead);
+  const prefix = out.subarray(0, PREFIX_LENGTH);
+  out.set(sectionMacV2(mac, p.suite, p.dek, prefix, p.wrappedSection), macOffset);
+  return contentKeyV2(mac, p.suite, p.dek, prefix, out.subarray(tailStart, end), p.requiredContextBytes);
+}
+
+/** The v2 header as its own buffer, and the content key (for streams). */
+export function buildHeader(aead: AesGcm, p: SealParams): { header: Uint8Array; contentKey: Uint8Array } {
+  const header = new Uint8Array(headerLength(p));
+  return { header, contentKey: writeHeader(aead, p, header) };
+}
+
+/**
+ * Checks the key commitment (constant time) and returns the content key. Runs before any frame
+ * is opened, so no plaintext exists until it passes.
+ * - v2: the section MAC under the DEK (commitment and section integrity in one); the rest of the
+ *   header and the required context are inputs of the content key, so the first frame's tag
+ *   fails when any of them differs.
+ * - v1 (read-only): the HKDF commitment, then the header tag.
  * @throws {DecryptionFailedError} on any mismatch.
  */
-export function verifyHeader(aead: AesGcm, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
-  const keys = deriveMessageKeys(aead, header.suite, dek, header.messageId);
+export function openHeader(aead: AesGcm, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
+  if (header.version === ENVELOPE_V1) return openHeaderV1(aead, header, headerBytes, dek, requiredContextBytes);
+  const mac = hmacFor(aead);
+  const prefix = headerBytes.subarray(0, PREFIX_LENGTH);
+  const section = headerBytes.subarray(header.wrappedSectionStart, header.wrappedSectionEnd);
+  if (!sectionMacMatches(mac, header.suite, dek, prefix, section, header.commitment)) throw new DecryptionFailedError();
+  return contentKeyV2(mac, header.suite, dek, prefix, headerBytes.subarray(header.tailStart, header.headerLength), requiredContextBytes);
+}
+
+function openHeaderV1(aead: AesGcm, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
+  const keys = keysV1(aead, header.suite, dek, header.messageId);
   if (!equalBytes(keys.commitment, header.commitment)) throw new DecryptionFailedError();
-  aead.open(keys.contentKey, sequenceNonce(HEADER_SEQUENCE), EMPTY, header.headerTag, headerAad(headerBytes, header, requiredContextBytes));
+  // docs/format.md §Envelope v1: the tag's AAD is prefix ‖ post-section header ‖ required context (not length-prefixed).
+  const aad = new Uint8Array(PREFIX_LENGTH + header.tagOffset - header.tailStart + requiredContextBytes.length);
+  aad.set(headerBytes.subarray(0, PREFIX_LENGTH), 0);
+  aad.set(headerBytes.subarray(header.tailStart, header.tagOffset), PREFIX_LENGTH);
+  aad.set(requiredContextBytes, PREFIX_LENGTH + header.tagOffset - header.tailStart);
+  aead.open(keys.contentKey, sequenceNonce(HEADER_SEQUENCE), EMPTY, header.headerTag, aad);
   return keys.contentKey;
 }
 
@@ -111,6 +129,11 @@ export class FrameOpener {
 
   get finished(): boolean {
     return this.#finished;
+  }
+
+  /** Frames opened so far. */
+  get opened(): number {
+    return this.#sequence - FIRST_FRAME_SEQUENCE;
   }
 
   /**

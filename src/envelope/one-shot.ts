@@ -1,30 +1,30 @@
 /**
  * One-shot envelope encryption and decryption over whole buffers. The output buffer is sized
- * exactly and filled frame by frame; on any failure during decryption the partial plaintext is
- * zeroed and never returned.
+ * exactly and the header and frames are written straight into it; on any failure during
+ * decryption the partial plaintext is zeroed and never returned.
  */
 import type { AesGcm } from '../aead/gcm.js';
 import { type EnvelopeHeader, parseComplete, parseHeader } from '../format/envelope.js';
 import { FRAME_HEADER_LENGTH, frameCount } from '../format/frames.js';
 import { EnvelopeMalformedError } from '../errors.js';
-import { type BuildHeaderInput, FrameOpener, FrameSealer, buildHeader, verifyHeader } from './message.js';
+import { FrameOpener, FrameSealer, type SealParams, headerLength, openHeader, writeHeader } from './message.js';
 
-/** Everything one message needs besides the plaintext (the header's inputs). */
-export type SealParams = BuildHeaderInput;
+export type { SealParams } from './message.js';
 
-/** Encrypts `plaintext` into a complete envelope. */
+/** Encrypts `plaintext` into a complete v2 envelope. */
 export function sealEnvelope(aead: AesGcm, p: SealParams, plaintext: Uint8Array): Uint8Array {
-  const header = buildHeader(aead, p);
   const frames = frameCount(plaintext.length, p.frameSize);
+  const start = headerLength(p);
   // Every byte is written below, so skip zero-filling (~10% of a 1 MiB encrypt); own ArrayBuffer, never Node's pool.
-  const out = uninitialized(header.length + frames * (FRAME_HEADER_LENGTH + p.suite.tagLength) + plaintext.length);
-  out.set(header, 0);
-  let off = header.length;
-  const sealer = new FrameSealer(aead, p.keys.contentKey, p.frameSize);
+  const out = uninitialized(start + frames * (FRAME_HEADER_LENGTH + p.suite.tagLength) + plaintext.length);
+  const contentKey = writeHeader(aead, p, out);
+  let off = start;
+  const sealer = new FrameSealer(aead, contentKey, p.frameSize);
   for (let i = 0; i < frames; i++) {
-    const start = i * p.frameSize;
-    off += sealer.sealInto(plaintext.subarray(start, start + p.frameSize), i === frames - 1, out, off);
+    const from = i * p.frameSize;
+    off += sealer.sealInto(plaintext.subarray(from, from + p.frameSize), i === frames - 1, out, off);
   }
+  contentKey.fill(0);
   return out;
 }
 
@@ -34,13 +34,13 @@ export function parseEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
 }
 
 /**
- * Verifies the commitment and header tag, then opens every frame. Returns the plaintext only
- * when every frame authenticated, the final frame was seen, and no byte follows it.
+ * Verifies the commitment (and, v1, the header tag), then opens every frame. Returns the
+ * plaintext only when every frame authenticated, the final frame was seen, and no byte follows it.
  * @throws {DecryptionFailedError} on any authentication failure.
  * @throws {EnvelopeMalformedError} on framing errors (truncated, trailing bytes, bad lengths).
  */
 export function openEnvelope(aead: AesGcm, envelope: Uint8Array, header: EnvelopeHeader, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
-  const contentKey = verifyHeader(aead, header, envelope, dek, requiredContextBytes);
+  const contentKey = openHeader(aead, header, envelope, dek, requiredContextBytes);
   const opener = new FrameOpener(aead, contentKey, header.frameSize);
   const parts: Uint8Array[] = [];
   let inOff = header.headerLength;
@@ -58,8 +58,11 @@ export function openEnvelope(aead: AesGcm, envelope: Uint8Array, header: Envelop
   } catch (err) {
     for (const p of parts) p.fill(0);
     throw err;
+  } finally {
+    contentKey.fill(0);
   }
-  // A single-frame message (anything up to the frame size) is returned without a copy.
+  // A single-frame message (with the default framing: anything up to 4 MiB) is returned as the
+  // cipher produced it, without a copy.
   if (parts.length === 1) return parts[0]!;
   const out = uninitialized(total);
   let outOff = 0;

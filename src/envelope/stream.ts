@@ -7,13 +7,11 @@ import type { AesGcm } from '../aead/gcm.js';
 import type { DataKeyMaterial } from '../cache/encryption-key-cache.js';
 import { EnvelopeMalformedError } from '../errors.js';
 import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
-import { parseHeader } from '../format/envelope.js';
-import { NeedMoreBytes } from '../format/internal/reader.js';
 import { ByteQueue } from '../internal/byte-queue.js';
 import type { SecretKey } from '../internal/secret.js';
 import type { WrappedKey } from '../keys/kek.js';
-import { FrameOpener, FrameSealer, buildHeader, verifyHeader } from './message.js';
-import type { SealParams } from './one-shot.js';
+import { HeaderReader } from './internal/header-reader.js';
+import { FrameOpener, FrameSealer, type SealParams, buildHeader, openHeader } from './message.js';
 
 /** Options of `EnvelopeClient.encryptStream`. */
 export interface EncryptStreamOptions {
@@ -46,8 +44,9 @@ export function createEncryptStream(aead: AesGcm, source: EncryptStreamSource, o
   const start = async (stream: Transform): Promise<void> => {
     material = await source.material(options.signal);
     const params = source.params(material);
-    stream.push(buildHeader(aead, params));
-    sealer = new FrameSealer(aead, params.keys.contentKey, params.frameSize);
+    const { header, contentKey } = buildHeader(aead, params);
+    stream.push(header);
+    sealer = new FrameSealer(aead, contentKey, params.frameSize);
     frame = new Uint8Array(params.frameSize);
   };
 
@@ -85,28 +84,25 @@ export type ResolveDek = (wrappedKeys: readonly WrappedKey[], signal?: AbortSign
 
 /**
  * Creates the decrypting Transform. Emits `'context'` with the stored context once the header
- * has authenticated, before the first plaintext byte.
+ * has authenticated (v2: when the first frame's tag, which covers the header through the content
+ * key, has verified), before the first plaintext byte.
  */
 export function createDecryptStream(aead: AesGcm, resolveDek: ResolveDek, options: DecryptStreamOptions): Transform {
   const requiredContextBytes = encodeContext(options.requiredContext, 'requiredContext');
+  const headerReader = new HeaderReader();
   const queue = new ByteQueue();
   let opener: FrameOpener | undefined;
+  let context: Record<string, string> | undefined;
 
-  const readHeader = async (stream: Transform): Promise<boolean> => {
-    let header;
-    try {
-      header = parseHeader(queue.peek());
-    } catch (err) {
-      if (err instanceof NeedMoreBytes) return false;
-      throw err;
-    }
-    const headerBytes = queue.peek(header.headerLength).slice();
-    const context = parseContext(header.contextBytes);
+  /** Feeds `chunk` to the header reader; once the header is complete, opens it and queues the rest. */
+  const readHeader = async (chunk: Uint8Array): Promise<boolean> => {
+    const read = headerReader.push(chunk);
+    if (read === undefined) return false;
+    const { header, headerBytes, rest } = read;
+    context = parseContext(header.contextBytes);
     const dek = await resolveDek(header.wrappedKeys, options.signal);
-    const contentKey = verifyHeader(aead, header, headerBytes, dek.expose(), requiredContextBytes);
-    queue.consume(header.headerLength);
-    opener = new FrameOpener(aead, contentKey, header.frameSize);
-    stream.emit('context', context);
+    opener = new FrameOpener(aead, openHeader(aead, header, headerBytes, dek.expose(), requiredContextBytes), header.frameSize);
+    queue.push(rest);
     return true;
   };
 
@@ -118,24 +114,32 @@ export function createDecryptStream(aead: AesGcm, resolveDek: ResolveDek, option
       }
       const len = opener!.frameLength(queue.peek(Math.min(queue.length, 4)), 0);
       if (len === undefined || queue.length < len) return;
-      stream.push(opener!.open(queue.peek(len)).plaintext);
+      const { plaintext } = opener!.open(queue.peek(len));
+      if (context !== undefined) {
+        stream.emit('context', context);
+        context = undefined;
+      }
+      stream.push(plaintext);
       queue.consume(len);
     }
   };
 
   const stream = new Transform({
     transform(chunk: Uint8Array, _enc, done: TransformCallback) {
-      queue.push(chunk);
       run(async () => {
-        if (opener === undefined && !(await readHeader(this))) return;
+        if (opener === undefined) {
+          if (!(await readHeader(chunk))) return;
+        } else {
+          queue.push(chunk);
+        }
         drainFrames(this);
       }, done);
     },
     flush(done: TransformCallback) {
       run(async () => {
-        if (opener === undefined && !(await readHeader(this))) throw new EnvelopeMalformedError('envelope is truncated');
+        if (opener === undefined) throw new EnvelopeMalformedError('envelope is truncated');
         drainFrames(this);
-        if (!opener!.finished) throw new EnvelopeMalformedError('envelope is truncated');
+        if (!opener.finished) throw new EnvelopeMalformedError('envelope is truncated');
       }, done);
     },
   });

@@ -27,10 +27,10 @@ export async function drain<T>(source: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** The envelope without its wrapped-key section, and the section's wrapped keys. */
+/** The envelope without its wrapped-key section (and, v2, its section MAC), and the section's wrapped keys. */
 export function splitEnvelope(envelope: Uint8Array): { outside: Buffer; wrappedKeys: readonly WrappedKey[] } {
   const h = parseComplete(() => parseHeader(envelope));
-  const outside = Buffer.concat([envelope.subarray(0, h.wrappedSectionStart), envelope.subarray(h.wrappedSectionEnd)]);
+  const outside = Buffer.concat([envelope.subarray(0, h.wrappedSectionStart), envelope.subarray(h.tailStart)]);
   return { outside, wrappedKeys: h.wrappedKeys };
 }
 

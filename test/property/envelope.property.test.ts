@@ -2,13 +2,16 @@
  * Property tests of EnvelopeClient: round trips for any plaintext (multi-frame with 1 KiB frames)
  * and any context / required context; every single-bit flip, truncation and extension is refused
  * with an EnvelopeError; a wrong or missing required context is ERR_DECRYPTION_FAILED; decrypt
- * is total on arbitrary bytes; re-wrapping changes only the wrapped-key section, and a section
- * holding another DEK fails the key commitment.
+ * is total on arbitrary bytes; re-wrapping changes only the wrapped-key section and its MAC,
+ * and a section holding another DEK fails the section MAC / key commitment.
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeWrappedKeys, parseComplete, parseHeader } from '../../src/format/envelope.js';
+import { spliceSection } from '../../src/format/rewrap.js';
 import {
+  DecryptionFailedError,
   EnvelopeClient,
   EnvelopeError,
   LocalAesKek,
@@ -87,6 +90,14 @@ function sectionEnd(wrapped: readonly WrappedKey[]): number {
   return end;
 }
 
+const wrapped = (dek: Uint8Array): WrappedKey => ({ kekId: kek.id, alg: 'A256KW', bytes: dek });
+
+/** The attacker's splice: a new wrapped-key section, every other byte (the old section MAC included) kept. */
+function spliceRaw(env: Uint8Array, keys: readonly WrappedKey[]): Uint8Array {
+  const h = parseComplete(() => parseHeader(env));
+  return Buffer.concat([env.subarray(0, h.wrappedSectionStart), encodeWrappedKeys(keys), env.subarray(h.wrappedSectionEnd)]);
+}
+
 function flipBit(data: Uint8Array, bit: number): Uint8Array {
   const copy = data.slice();
   copy[bit >> 3]! ^= 1 << (bit & 7);
@@ -102,10 +113,11 @@ describe('EnvelopeClient properties', () => {
       fc.asyncProperty(plaintextArb(70 * 1024), contextsArb, async (plaintext, { context, required }) => {
         const env = await enc(plaintext, context, required);
         const frames = plaintext.length === 0 ? 1 : Math.ceil(plaintext.length / FRAME);
-        // exact size: header (prefix, section, stored context, frameSize, commitment, tag) + 20 B per frame
+        // exact size: v2 header (prefix, section, section MAC, stored context, frameSize) + 20 B per frame
         let contextLength = 2;
         for (const [k, v] of Object.entries(context)) contextLength += 4 + Buffer.byteLength(k) + Buffer.byteLength(v);
-        const headerLength = sectionEnd(readWrappedKeys(env)) + 2 + contextLength + 4 + 32 + 16;
+        const headerLength = sectionEnd(readWrappedKeys(env)) + 32 + 2 + contextLength + 4;
+        expect(env[0]).toBe(0xe2);
         expect(env.length).toBe(headerLength + plaintext.length + 20 * frames);
         const out = await client.decrypt(env, { requiredContext: required });
         expect(Buffer.from(out.plaintext).equals(Buffer.from(plaintext))).toBe(true);
@@ -213,13 +225,14 @@ describe('EnvelopeClient properties', () => {
   it('decrypt is total on arbitrary bytes: an EnvelopeError or plaintext, nothing else', async () => {
     const known = await client.encrypt(new Uint8Array([1, 2, 3]), { context: { a: 'b' } });
     const arbitrary = fc.uint8Array({ maxLength: 400, size: 'max' });
-    const withVersion = fc.uint8Array({ maxLength: 400, size: 'max' }).map((rest) => Uint8Array.of(0xe1, 0x01, ...rest));
+    const withVersion = fc.tuple(fc.constantFrom([0xe1, 0x01], [0xe2, 0x02], [0xe2, 0x01], [0xe1, 0x02]), fc.uint8Array({ maxLength: 400, size: 'max' }))
+      .map(([v, rest]) => Uint8Array.of(...v, ...rest));
     // A real prefix and wrapped-key section, then garbage: reaches context/frame parsing and the commitment.
     const withRealHeader = fc.tuple(fc.integer({ min: 34, max: known.length }), fc.uint8Array({ maxLength: 200, size: 'max' }))
       .map(([cut, rest]) => Uint8Array.of(...known.subarray(0, cut), ...rest));
     // Plausible section shapes: count, u16 lengths, … with small random numbers.
     const shaped = fc.tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 30 }), fc.uint8Array({ maxLength: 100 }))
-      .map(([id, nums, rest]) => Uint8Array.of(0xe1, 0x01, ...id, ...nums.flatMap((n) => [0, n]), ...rest));
+      .map(([id, nums, rest]) => Uint8Array.of(0xe2, 0x02, ...id, ...nums.flatMap((n) => [0, n]), ...rest));
     const base64ish = fc.base64String({ maxLength: 200 }).map((s) => Buffer.from(s));
     await fc.assert(
       fc.asyncProperty(fc.oneof(arbitrary, withVersion, withRealHeader, shaped, base64ish), fc.option(contextArb, { nil: undefined }), async (input, requiredContext) => {
@@ -234,17 +247,18 @@ describe('EnvelopeClient properties', () => {
     );
   });
 
-  it('re-wrap changes only the wrapped-key section, and only the new KEK is needed afterwards', async () => {
+  it('re-wrap changes only the wrapped-key section and its MAC, and only the new KEK is needed afterwards', async () => {
     await fc.assert(
       fc.asyncProperty(plaintextArb(6 * FRAME), contextsArb, async (plaintext, { context, required }) => {
         const env = await enc(plaintext, context, required);
         const wrapped = readWrappedKeys(env);
         expect(wrapped).toHaveLength(1);
         const dek = await kek.unwrap(wrapped[0]!);
-        const re = replaceWrappedKeys(env, [await otherKek.wrap(dek)]);
-        const end = sectionEnd(wrapped);
+        const re = replaceWrappedKeys(env, [await otherKek.wrap(dek)], { dek });
+        // everything after the section MAC (stored context, frame size, every frame) is byte-identical
+        const end = sectionEnd(wrapped) + 32;
         const k = env.length - end;
-        const newEnd = sectionEnd(readWrappedKeys(re));
+        const newEnd = sectionEnd(readWrappedKeys(re)) + 32;
         expect(re.length - newEnd).toBe(k);
         expect(Buffer.from(re.subarray(0, 34)).equals(Buffer.from(env.subarray(0, 34)))).toBe(true);
         expect(Buffer.from(re.subarray(re.length - k)).equals(Buffer.from(env.subarray(env.length - k)))).toBe(true);
@@ -255,7 +269,7 @@ describe('EnvelopeClient properties', () => {
         expect(out.context).toEqual({ ...context });
         expect((await refusal(client, re, required, 'old KEK after re-wrap')).code).toBe('ERR_NO_MATCHING_KEK');
         // Both wrapped keys in one section: either client reads it.
-        const both = replaceWrappedKeys(env, [...wrapped, await otherKek.wrap(dek)]);
+        const both = replaceWrappedKeys(env, [...wrapped, await otherKek.wrap(dek)], { dek });
         expect(Buffer.from((await client.decrypt(both, { requiredContext: required })).plaintext).equals(Buffer.from(plaintext))).toBe(true);
         expect(Buffer.from((await otherClient.decrypt(both, { requiredContext: required })).plaintext).equals(Buffer.from(plaintext))).toBe(true);
         dek.fill(0);
@@ -264,7 +278,7 @@ describe('EnvelopeClient properties', () => {
     );
   });
 
-  it('a section holding a wrap of a DIFFERENT DEK fails the commitment: ERR_DECRYPTION_FAILED, never other plaintext', async () => {
+  it('a section holding a wrap of a DIFFERENT DEK is refused: by replaceWrappedKeys, by the section MAC, and by the commitment even with a MAC under that DEK', async () => {
     const stranger = new EnvelopeClient({ keks: kek, frameSize: FRAME, cache: false });
     await fc.assert(
       fc.asyncProperty(plaintextArb(3 * FRAME), fc.boolean(), async (plaintext, fromAnotherEnvelope) => {
@@ -278,13 +292,20 @@ describe('EnvelopeClient properties', () => {
         }
         const realDek = await kek.unwrap(readWrappedKeys(env)[0]!);
         fc.pre(!Buffer.from(realDek).equals(Buffer.from(wrongDek)));
-        const swapped = replaceWrappedKeys(env, [await otherKek.wrap(wrongDek)]);
+        // replaceWrappedKeys checks the DEK it is given against the envelope first
+        expect(() => replaceWrappedKeys(env, [wrapped(wrongDek)], { dek: wrongDek })).toThrow(DecryptionFailedError);
+        // an attacker without any DEK splices a section in and keeps the old MAC
+        const swapped = spliceRaw(env, [await otherKek.wrap(wrongDek)]);
         expect((await refusal(otherClient, swapped, undefined, 'swapped DEK (other KEK)')).code).toBe('ERR_DECRYPTION_FAILED');
-        const swappedSameKek = replaceWrappedKeys(env, [await kek.wrap(wrongDek)]);
+        const swappedSameKek = spliceRaw(env, [await kek.wrap(wrongDek)]);
         expect((await refusal(new EnvelopeClient({ keks: kek }), swappedSameKek, undefined, 'swapped DEK (same KEK)')).code).toBe('ERR_DECRYPTION_FAILED');
+        // an insider holding the other DEK writes a valid section MAC under it: the content key still differs
+        const header = parseComplete(() => parseHeader(env));
+        const insider = spliceSection(env, header, encodeWrappedKeys([await kek.wrap(wrongDek)]), wrongDek);
+        expect((await refusal(new EnvelopeClient({ keks: kek }), insider, undefined, 'section MAC under another DEK')).code).toBe('ERR_DECRYPTION_FAILED');
         // a wrapped key of the right length but garbage bytes fails the KEK's integrity check
-        const garbage = replaceWrappedKeys(env, [{ ...readWrappedKeys(env)[0]!, bytes: randomBytes(40) }]);
-        expect((await refusal(client, garbage, undefined, 'garbage wrapped key')).code).toBe('ERR_DECRYPTION_FAILED');
+        const garbage = spliceRaw(env, [{ ...readWrappedKeys(env)[0]!, bytes: randomBytes(40) }]);
+        expect((await refusal(new EnvelopeClient({ keks: kek }), garbage, undefined, 'garbage wrapped key')).code).toBe('ERR_DECRYPTION_FAILED');
       }),
       { numRuns: 40 },
     );

@@ -119,8 +119,10 @@ describe('rewrapEnvelopes', () => {
     const stranger = aesKek('kek/stranger');
     const good = await makeEnvelopes(a, 4, 2); // DEKs: [0,1], [2,3]
     const impostor = aesKek('kek/a'); // same id, other key material: the wrapped key will not unwrap
-    // Envelope 2's payload with envelope 0's wrapped key: another DEK than its commitment names.
-    const spliced = replaceWrappedKeys(good[2]!.envelope, splitEnvelope(good[0]!.envelope).wrappedKeys);
+    // Envelope 2's payload with envelope 0's wrapped key: another DEK than its commitment names
+    // (a section MAC under envelope 2's own DEK, so only the commitment check can catch it).
+    const dek2 = await a.unwrap(splitEnvelope(good[2]!.envelope).wrappedKeys[0]!);
+    const spliced = replaceWrappedKeys(good[2]!.envelope, splitEnvelope(good[0]!.envelope).wrappedKeys, { dek: dek2 });
     const items = [
       good[0]!,
       { id: 'random', envelope: randomBytes(100) },

@@ -11,12 +11,11 @@
  * @module
  * @internal
  */
-import { timingSafeEqual } from 'node:crypto';
 import { AesGcm } from '../../aead/gcm.js';
 import { wrappedKeyDigest } from '../../cache/digest.js';
-import { deriveMessageKeys } from '../../envelope/message.js';
 import { DecryptionFailedError, EnvelopeError, EnvelopeMalformedError, NoMatchingKekError } from '../../errors.js';
 import { type EnvelopeHeader, encodeWrappedKeys, parseComplete, parseHeader } from '../../format/envelope.js';
+import { commitsTo, spliceSection } from '../../format/rewrap.js';
 import { SecretKey } from '../../internal/secret.js';
 import type { WrappedKey } from '../../keys/kek.js';
 import type { EnvelopeOutcome } from '../results.js';
@@ -90,8 +89,9 @@ export class EnvelopeRewrapper {
       // Synchronous from here to the end of the iteration: the DEK cannot be wiped under us.
       try {
         const dek = entry.dek.expose();
-        if (!this.#commits(header, dek)) continue;
-        const out = splice(envelope, header, entry.section);
+        if (!commitsTo(envelope, header, dek, this.#aead)) continue;
+        // v2: the new section gets its MAC under the DEK; frames stay byte-identical.
+        const out = spliceSection(envelope, header, entry.section, dek, this.#aead);
         if (this.#keks.verify && !this.#verifyOutput(out, entry, dek)) {
           return failed(id, new DecryptionFailedError('verification failed: the re-wrapped envelope does not open with its data key'));
         }
@@ -130,12 +130,6 @@ export class EnvelopeRewrapper {
     }
   }
 
-  /** docs/format.md §Keys: the commitment HKDF derives from (DEK, messageId) must match the header's. */
-  #commits(header: EnvelopeHeader, dek: Uint8Array): boolean {
-    const { commitment } = deriveMessageKeys(this.#aead, header.suite, dek, header.messageId);
-    return commitment.length === header.commitment.length && timingSafeEqual(commitment, header.commitment);
-  }
-
   /** The new envelope parses, names the new wrapped keys, and its commitment opens with the DEK. */
   #verifyOutput(out: Uint8Array, entry: RewrappedDek, dek: Uint8Array): boolean {
     let header: EnvelopeHeader;
@@ -145,20 +139,8 @@ export class EnvelopeRewrapper {
       return false;
     }
     const named = header.wrappedKeys.map((w) => w.kekId);
-    return named.length === entry.kekIds.length && named.every((k, i) => k === entry.kekIds[i]) && this.#commits(header, dek);
+    return named.length === entry.kekIds.length && named.every((k, i) => k === entry.kekIds[i]) && commitsTo(out, header, dek, this.#aead);
   }
-}
-
-/** `envelope` with `section` in place of its wrapped-key section, in a fresh buffer of its own. */
-function splice(envelope: Uint8Array, header: EnvelopeHeader, section: Uint8Array): Uint8Array {
-  const tail = envelope.length - header.wrappedSectionEnd;
-  // Every byte is written below: skip the zero-fill; own ArrayBuffer, never Node's shared pool.
-  const b = Buffer.allocUnsafeSlow(header.wrappedSectionStart + section.length + tail);
-  const out = new Uint8Array(b.buffer, b.byteOffset, b.length);
-  out.set(envelope.subarray(0, header.wrappedSectionStart), 0);
-  out.set(section, header.wrappedSectionStart);
-  out.set(envelope.subarray(header.wrappedSectionEnd), header.wrappedSectionStart + section.length);
-  return out;
 }
 
 function failed(id: string, error: EnvelopeError): EnvelopeOutcome {

@@ -1,0 +1,84 @@
+/**
+ * The envelope key schedules (docs/format.md §Keys). v2 makes two HMAC-SHA-256 calls keyed by
+ * the DEK per message, where v1 made an HKDF (three HMACs) plus a header GCM:
+ *
+ * - contentKey = HKDF-Expand(PRK = DEK, info = contentLabel ‖ prefix ‖ tail ‖ u16 len ‖ requiredContext, L = 32)
+ *              = HMAC-SHA-256(DEK, info ‖ 0x01)                                      (RFC 5869 §2.3)
+ * - sectionMac = HMAC-SHA-256(DEK, sectionLabel ‖ prefix ‖ wrapped-key section)
+ *
+ * The DEK is 32 uniformly random bytes, so it serves as the PRK directly (RFC 5869 §3.3: the
+ * extract step may be skipped for such keys). The labels have equal lengths and differ, so the
+ * two input domains are disjoint. HMAC-SHA-256 is collision resistant in its key, so the section
+ * MAC commits to the DEK; it is compared in constant time before any frame is opened.
+ */
+import { createHmac } from 'node:crypto';
+import { equalBytes } from '@noble/ciphers/utils.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { AesGcm } from '../../aead/gcm.js';
+import type { EnvelopeSuite } from '../suites.js';
+import { writeU16 } from './reader.js';
+
+const COUNTER_1 = Uint8Array.of(1);
+
+/** HMAC-SHA-256 over the concatenation of `parts`, without concatenating them. */
+export type HmacSha256 = (key: Uint8Array, parts: readonly Uint8Array[]) => Uint8Array;
+
+const nodeHmac: HmacSha256 = (key, parts) => {
+  const h = createHmac('sha256', key);
+  for (const p of parts) h.update(p);
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+};
+
+const nobleHmac: HmacSha256 = (key, parts) => {
+  const h = hmac.create(sha256, key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+/**
+ * The HMAC of an AEAD backend: node:crypto's for `'node'`, @noble/hashes' for `'noble'` (which
+ * keeps the portable backend free of node:crypto in the envelope key schedule).
+ */
+export function hmacFor(aead: AesGcm | undefined): HmacSha256 {
+  return aead?.backend.name === 'noble' ? nobleHmac : nodeHmac;
+}
+
+/** The required context's length as the key schedule takes it (`u16`, ahead of the encoding). */
+function lengthPrefix(requiredContext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2);
+  writeU16(out, 0, requiredContext.length);
+  return out;
+}
+
+/**
+ * v2 content key. `prefix` is `bytes[0..34)`, `tail` the header after the section MAC.
+ * @param requiredContext - the §Context encoding of the caller's required context (≤ 16 KiB).
+ */
+export function contentKeyV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, tail: Uint8Array, requiredContext: Uint8Array): Uint8Array {
+  return mac(dek, [suite.kdfInfo, prefix, tail, lengthPrefix(requiredContext), requiredContext, COUNTER_1]);
+}
+
+/** v2 section MAC over `prefix` (`bytes[0..34)`) and the encoded wrapped-key section. */
+export function sectionMacV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, section: Uint8Array): Uint8Array {
+  return mac(dek, [suite.sectionLabel, prefix, section]);
+}
+
+/** Constant-time check of a stored v2 section MAC. */
+export function sectionMacMatches(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
+  const expected = sectionMacV2(mac, suite, dek, prefix, section);
+  return expected.length === stored.length && equalBytes(expected, stored);
+}
+
+/** The content key and the key commitment of one v1 message. */
+export interface V1Keys {
+  readonly contentKey: Uint8Array;
+  readonly commitment: Uint8Array;
+}
+
+/** v1 (read-only): HKDF-SHA-256(ikm = DEK, salt = messageId, info = suite label) → contentKey ‖ commitment. */
+export function keysV1(aead: AesGcm, suite: EnvelopeSuite, dek: Uint8Array, messageId: Uint8Array): V1Keys {
+  const okm = aead.hkdf(dek, messageId, suite.kdfInfo, suite.contentKeyLength + suite.commitmentLength);
+  return { contentKey: okm.subarray(0, suite.contentKeyLength), commitment: okm.subarray(suite.contentKeyLength) };
+}
