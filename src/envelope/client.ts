@@ -11,6 +11,7 @@ import { bindIsCurrent } from '../cache/internal/staleness.js';
 import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
 import { MESSAGE_ID_LENGTH, encodeWrappedKeys } from '../format/envelope.js';
+import { SectionMacs, hmacFor } from '../format/internal/key-schedule.js';
 import { Limits } from '../format/limits.js';
 import { DEFAULT_SUITE } from '../format/suites.js';
 import { assertBytes, assertPositiveInt } from '../internal/bytes.js';
@@ -87,6 +88,8 @@ export interface DecryptResult {
 export class EnvelopeClient {
   readonly #keks: readonly KeyEncryptionKey[];
   readonly #aead: AesGcm;
+  /** v2 section MACs memoized per DEK (computed once per cached DEK, verified once per DEK and section). */
+  readonly #sectionMacs: SectionMacs;
   /** Undefined: the default framing (see {@link EnvelopeClientOptions.frameSize}). */
   readonly #frameSize: number | undefined;
   readonly #encryptCache: EncryptionKeyCache | undefined;
@@ -97,6 +100,7 @@ export class EnvelopeClient {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     this.#keks = normalizeKeks(options.keks, 'options.keks');
     this.#aead = new AesGcm(getAeadBackend(options.backend ?? 'node'));
+    this.#sectionMacs = new SectionMacs(hmacFor(this.#aead));
     this.#frameSize = options.frameSize;
     if (this.#frameSize !== undefined) {
       assertPositiveInt(this.#frameSize, 'options.frameSize');
@@ -142,7 +146,7 @@ export class EnvelopeClient {
     const contexts = encodeContexts(options);
     options.signal?.throwIfAborted();
     const material = await this.#material(plaintext.length, options.signal);
-    return sealEnvelope(this.#aead, this.#sealParams(material, contexts, oneShotFrameSize(this.#frameSize, plaintext.length)), plaintext);
+    return sealEnvelope(this.#aead, this.#sectionMacs, this.#sealParams(material, contexts, oneShotFrameSize(this.#frameSize, plaintext.length)), plaintext);
   }
 
   /**
@@ -158,7 +162,7 @@ export class EnvelopeClient {
     const header = parseEnvelopeHeader(envelope);
     const context = parseContext(header.contextBytes);
     const dek = await this.#resolver.resolve(header.wrappedKeys, header.suite.dekLength, options.signal);
-    return { plaintext: openEnvelope(this.#aead, envelope, header, dek.expose(), requiredContextBytes), context };
+    return { plaintext: openEnvelope(this.#aead, this.#sectionMacs, envelope, header, dek.expose(), requiredContextBytes), context };
   }
 
   /**
@@ -167,7 +171,7 @@ export class EnvelopeClient {
    */
   encryptStream(options: EncryptStreamOptions = {}): Transform {
     const contexts = encodeContexts(options);
-    return createEncryptStream(this.#aead, {
+    return createEncryptStream(this.#aead, this.#sectionMacs, {
       material: (signal) => this.#material(0, signal),
       params: (m) => this.#sealParams(m, contexts, this.#frameSize ?? Limits.DEFAULT_FRAME_SIZE),
       onBytes: (m, n) => this.#encryptCache?.addBytes(m, n),
@@ -180,7 +184,7 @@ export class EnvelopeClient {
    * with an EnvelopeError, so treat output as valid only once the stream finishes.
    */
   decryptStream(options: DecryptStreamOptions = {}): Transform {
-    return createDecryptStream(this.#aead, (w, signal) => this.#resolver.resolve(w, DEFAULT_SUITE.dekLength, signal), options);
+    return createDecryptStream(this.#aead, this.#sectionMacs, (w, signal) => this.#resolver.resolve(w, DEFAULT_SUITE.dekLength, signal), options);
   }
 
   /**

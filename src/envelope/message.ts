@@ -7,7 +7,7 @@ import type { AesGcm } from '../aead/gcm.js';
 import { DecryptionFailedError, EnvelopeMalformedError, LimitExceededError } from '../errors.js';
 import { type EnvelopeHeader, ENVELOPE_V1, PREFIX_LENGTH, headerLengthV2, writeHeaderV2 } from '../format/envelope.js';
 import { FIRST_FRAME_SEQUENCE, FRAME_HEADER_LENGTH, HEADER_SEQUENCE, frameHeader, readFrameHeader, sequenceNonce } from '../format/frames.js';
-import { contentKeyV2, hmacFor, keysV1, sectionMacMatches, sectionMacV2 } from '../format/internal/key-schedule.js';
+import { type SectionMacs, contentKeyV2, hmacFor, keysV1 } from '../format/internal/key-schedule.js';
 import { Limits } from '../format/limits.js';
 import type { EnvelopeSuite } from '../format/suites.js';
 
@@ -34,18 +34,16 @@ export function headerLength(p: SealParams): number {
  * Writes the v2 header into `out` at 0 (section MAC included) and returns the content key.
  * The header bytes are hashed where they lie: no concatenation.
  */
-export function writeHeader(aead: AesGcm, p: SealParams, out: Uint8Array): Uint8Array {
+export function writeHeader(aead: AesGcm, macs: SectionMacs, p: SealParams, out: Uint8Array): Uint8Array {
   const { macOffset, tailStart, headerLength: end } = writeHeaderV2(out, p);
-  const mac = hmacFor(aead);
-  const prefix = out.subarray(0, PREFIX_LENGTH);
-  out.set(sectionMacV2(mac, p.suite, p.dek, prefix, p.wrappedSection), macOffset);
-  return contentKeyV2(mac, p.suite, p.dek, prefix, out.subarray(tailStart, end), p.requiredContextBytes);
+  out.set(macs.compute(p.suite, p.dek, p.wrappedSection), macOffset);
+  return contentKeyV2(hmacFor(aead), p.suite, p.dek, out.subarray(0, PREFIX_LENGTH), out.subarray(tailStart, end), p.requiredContextBytes);
 }
 
 /** The v2 header as its own buffer, and the content key (for streams). */
-export function buildHeader(aead: AesGcm, p: SealParams): { header: Uint8Array; contentKey: Uint8Array } {
+export function buildHeader(aead: AesGcm, macs: SectionMacs, p: SealParams): { header: Uint8Array; contentKey: Uint8Array } {
   const header = new Uint8Array(headerLength(p));
-  return { header, contentKey: writeHeader(aead, p, header) };
+  return { header, contentKey: writeHeader(aead, macs, p, header) };
 }
 
 /**
@@ -57,13 +55,14 @@ export function buildHeader(aead: AesGcm, p: SealParams): { header: Uint8Array; 
  * - v1 (read-only): the HKDF commitment, then the header tag.
  * @throws {DecryptionFailedError} on any mismatch.
  */
-export function openHeader(aead: AesGcm, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {
+export function openHeader(
+  aead: AesGcm, macs: SectionMacs, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array,
+): Uint8Array {
   if (header.version === ENVELOPE_V1) return openHeaderV1(aead, header, headerBytes, dek, requiredContextBytes);
-  const mac = hmacFor(aead);
-  const prefix = headerBytes.subarray(0, PREFIX_LENGTH);
   const section = headerBytes.subarray(header.wrappedSectionStart, header.wrappedSectionEnd);
-  if (!sectionMacMatches(mac, header.suite, dek, prefix, section, header.commitment)) throw new DecryptionFailedError();
-  return contentKeyV2(mac, header.suite, dek, prefix, headerBytes.subarray(header.tailStart, header.headerLength), requiredContextBytes);
+  if (!macs.verify(header.suite, dek, section, header.commitment)) throw new DecryptionFailedError();
+  const prefix = headerBytes.subarray(0, PREFIX_LENGTH);
+  return contentKeyV2(hmacFor(aead), header.suite, dek, prefix, headerBytes.subarray(header.tailStart, header.headerLength), requiredContextBytes);
 }
 
 function openHeaderV1(aead: AesGcm, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array): Uint8Array {

@@ -7,6 +7,7 @@ import type { AesGcm } from '../aead/gcm.js';
 import type { DataKeyMaterial } from '../cache/encryption-key-cache.js';
 import { EnvelopeMalformedError } from '../errors.js';
 import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
+import type { SectionMacs } from '../format/internal/key-schedule.js';
 import { ByteQueue } from '../internal/byte-queue.js';
 import type { SecretKey } from '../internal/secret.js';
 import type { WrappedKey } from '../keys/kek.js';
@@ -35,7 +36,7 @@ export interface EncryptStreamSource {
 }
 
 /** Creates the encrypting Transform. The header is emitted when the first byte (or the end) arrives. */
-export function createEncryptStream(aead: AesGcm, source: EncryptStreamSource, options: EncryptStreamOptions): Transform {
+export function createEncryptStream(aead: AesGcm, macs: SectionMacs, source: EncryptStreamSource, options: EncryptStreamOptions): Transform {
   let sealer: FrameSealer | undefined;
   let material: DataKeyMaterial | undefined;
   let frame: Uint8Array | undefined;
@@ -44,7 +45,7 @@ export function createEncryptStream(aead: AesGcm, source: EncryptStreamSource, o
   const start = async (stream: Transform): Promise<void> => {
     material = await source.material(options.signal);
     const params = source.params(material);
-    const { header, contentKey } = buildHeader(aead, params);
+    const { header, contentKey } = buildHeader(aead, macs, params);
     stream.push(header);
     sealer = new FrameSealer(aead, contentKey, params.frameSize);
     frame = new Uint8Array(params.frameSize);
@@ -87,7 +88,7 @@ export type ResolveDek = (wrappedKeys: readonly WrappedKey[], signal?: AbortSign
  * has authenticated (v2: when the first frame's tag, which covers the header through the content
  * key, has verified), before the first plaintext byte.
  */
-export function createDecryptStream(aead: AesGcm, resolveDek: ResolveDek, options: DecryptStreamOptions): Transform {
+export function createDecryptStream(aead: AesGcm, macs: SectionMacs, resolveDek: ResolveDek, options: DecryptStreamOptions): Transform {
   const requiredContextBytes = encodeContext(options.requiredContext, 'requiredContext');
   const headerReader = new HeaderReader();
   const queue = new ByteQueue();
@@ -101,7 +102,7 @@ export function createDecryptStream(aead: AesGcm, resolveDek: ResolveDek, option
     const { header, headerBytes, rest } = read;
     context = parseContext(header.contextBytes);
     const dek = await resolveDek(header.wrappedKeys, options.signal);
-    opener = new FrameOpener(aead, openHeader(aead, header, headerBytes, dek.expose(), requiredContextBytes), header.frameSize);
+    opener = new FrameOpener(aead, openHeader(aead, macs, header, headerBytes, dek.expose(), requiredContextBytes), header.frameSize);
     queue.push(rest);
     return true;
   };

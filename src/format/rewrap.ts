@@ -6,7 +6,7 @@ import { AesGcm } from '../aead/gcm.js';
 import { DecryptionFailedError } from '../errors.js';
 import { assertBytes } from '../internal/bytes.js';
 import type { WrappedKey } from '../keys/kek.js';
-import { type EnvelopeHeader, ENVELOPE_V1, PREFIX_LENGTH, SECTION_MAC_LENGTH, encodeWrappedKeys, parseComplete, parseHeader } from './envelope.js';
+import { type EnvelopeHeader, ENVELOPE_V1, SECTION_MAC_LENGTH, encodeWrappedKeys, parseComplete, parseHeader } from './envelope.js';
 import { hmacFor, keysV1, sectionMacMatches, sectionMacV2 } from './internal/key-schedule.js';
 import { equalBytes } from '@noble/ciphers/utils.js';
 
@@ -80,7 +80,7 @@ export function commitsTo(envelope: Uint8Array, header: EnvelopeHeader, dek: Uin
     return commitment.length === header.commitment.length && equalBytes(commitment, header.commitment);
   }
   const section = envelope.subarray(header.wrappedSectionStart, header.wrappedSectionEnd);
-  return sectionMacMatches(hmacFor(aead), header.suite, dek, envelope.subarray(0, PREFIX_LENGTH), section, header.commitment);
+  return sectionMacMatches(hmacFor(aead), header.suite, dek, section, header.commitment);
 }
 
 /**
@@ -101,7 +101,7 @@ export function spliceSection(envelope: Uint8Array, header: EnvelopeHeader, sect
   out.set(envelope.subarray(0, header.wrappedSectionStart), 0);
   out.set(section, header.wrappedSectionStart);
   if (v2) {
-    const mac = sectionMacV2(hmacFor(aead), header.suite, dek!, out.subarray(0, PREFIX_LENGTH), section);
+    const mac = sectionMacV2(hmacFor(aead), header.suite, dek!, section);
     out.set(mac, header.wrappedSectionStart + section.length);
   }
   out.set(envelope.subarray(keep), header.wrappedSectionStart + section.length + macLength);

@@ -4,12 +4,16 @@
  *
  * - contentKey = HKDF-Expand(PRK = DEK, info = contentLabel ‖ prefix ‖ tail ‖ u16 len ‖ requiredContext, L = 32)
  *              = HMAC-SHA-256(DEK, info ‖ 0x01)                                      (RFC 5869 §2.3)
- * - sectionMac = HMAC-SHA-256(DEK, sectionLabel ‖ prefix ‖ wrapped-key section)
+ * - sectionMac = HMAC-SHA-256(DEK, sectionLabel ‖ u8 version ‖ u8 suite ‖ wrapped-key section)
  *
  * The DEK is 32 uniformly random bytes, so it serves as the PRK directly (RFC 5869 §3.3: the
  * extract step may be skipped for such keys). The labels have equal lengths and differ, so the
  * two input domains are disjoint. HMAC-SHA-256 is collision resistant in its key, so the section
  * MAC commits to the DEK; it is compared in constant time before any frame is opened.
+ *
+ * The section MAC leaves out the message id on purpose: it is then a function of (DEK, section)
+ * alone, so an encryptor computes it once per cached DEK and a decryptor verifies it once per
+ * DEK and section ({@link SectionMacs}); the message id is bound through the content key.
  */
 import { createHmac } from 'node:crypto';
 import { equalBytes } from '@noble/ciphers/utils.js';
@@ -60,16 +64,47 @@ export function contentKeyV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Ar
   return mac(dek, [suite.kdfInfo, prefix, tail, lengthPrefix(requiredContext), requiredContext, COUNTER_1]);
 }
 
-/** v2 section MAC over `prefix` (`bytes[0..34)`) and the encoded wrapped-key section. */
-export function sectionMacV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, section: Uint8Array): Uint8Array {
-  return mac(dek, [suite.sectionLabel, prefix, section]);
+/** v2 section MAC of an encoded wrapped-key section. */
+export function sectionMacV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array): Uint8Array {
+  return mac(dek, [suite.sectionLabel, Uint8Array.of(suite.version, suite.id), section]);
 }
 
 /** Constant-time check of a stored v2 section MAC. */
-export function sectionMacMatches(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
-  const expected = sectionMacV2(mac, suite, dek, prefix, section);
+export function sectionMacMatches(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
+  const expected = sectionMacV2(mac, suite, dek, section);
   return expected.length === stored.length && equalBytes(expected, stored);
 }
+
+/**
+ * Section MACs memoized per DEK (the last section seen with each DEK array, held weakly): a
+ * cached DEK encrypts and decrypts many messages with one section, so the MAC is computed or
+ * verified once. A hit needs the same DEK array, equal section bytes and (verify) a stored MAC
+ * equal, in constant time, to the one verified before. One instance per client.
+ */
+export class SectionMacs {
+  readonly #mac: HmacSha256;
+  readonly #byDek = new WeakMap<Uint8Array, { readonly suite: EnvelopeSuite; readonly section: Uint8Array; readonly mac: Uint8Array }>();
+
+  constructor(mac: HmacSha256) {
+    this.#mac = mac;
+  }
+
+  /** The section MAC of `section` under `dek`. */
+  compute(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array): Uint8Array {
+    const hit = this.#byDek.get(dek);
+    if (hit !== undefined && hit.suite === suite && equalBytes(hit.section, section)) return hit.mac;
+    const mac = sectionMacV2(this.#mac, suite, dek, section);
+    this.#byDek.set(dek, { suite, section: section.slice(), mac });
+    return mac;
+  }
+
+  /** True when `stored` is the section MAC of `section` under `dek` (constant time in the MAC). */
+  verify(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
+    return stored.length === SECTION_MAC_BYTES && equalBytes(this.compute(suite, dek, section), stored);
+  }
+}
+
+const SECTION_MAC_BYTES = 32;
 
 /** The content key and the key commitment of one v1 message. */
 export interface V1Keys {
