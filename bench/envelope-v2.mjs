@@ -2,7 +2,7 @@
 // one process: interleaved rounds (kv, raw, kv, raw, ...), the ratio raw/kv per round, median
 // over rounds. Ratio 1.0 = as fast as raw one-shot AES-GCM.
 //
-//   npm run build --silent && node bench/envelope-v2.mjs [--rounds 21] [--ms 60]
+//   npm run build --silent && node bench/envelope-v2.mjs [--rounds 21] [--ms 60] [--sizes 1024,1048576]
 //
 // Before timing, each contestant round-trips its own output.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -13,6 +13,10 @@ const arg = (name, dflt) => {
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
 const ROUNDS = arg('rounds', 21);
+const SIZES = (() => {
+  const i = process.argv.indexOf('--sizes');
+  return i < 0 ? [1024, 1024 * 1024, 4 * 1024 * 1024] : process.argv[i + 1].split(',').map(Number);
+})();
 const BATCH_MS = arg('ms', 60);
 
 const kv = await import(fileURLToPath(new URL('../dist/index.js', import.meta.url)));
@@ -53,7 +57,7 @@ async function batch(fn, iterationsHint) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const cases = [];
-for (const size of [1024, 1024 * 1024, 4 * 1024 * 1024]) {
+for (const size of SIZES) {
   const plaintext = randomBytes(size);
   const env = await client.encrypt(plaintext);
   const sealed = raw.encrypt(rawKey, plaintext);

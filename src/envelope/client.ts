@@ -10,7 +10,7 @@ import { type DataKeyMaterial, EncryptionKeyCache, type ReuseLimits, resolveReus
 import { bindIsCurrent } from '../cache/internal/staleness.js';
 import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
-import { MESSAGE_ID_LENGTH, encodeWrappedKeys } from '../format/envelope.js';
+import { MESSAGE_ID_LENGTH, WrappedKeysMemo, encodeWrappedKeys } from '../format/envelope.js';
 import { SectionMacs, hmacFor } from '../format/internal/key-schedule.js';
 import { Limits } from '../format/limits.js';
 import { DEFAULT_SUITE } from '../format/suites.js';
@@ -90,6 +90,8 @@ export class EnvelopeClient {
   readonly #aead: AesGcm;
   /** v2 section MACs memoized per DEK (computed once per cached DEK, verified once per DEK and section). */
   readonly #sectionMacs: SectionMacs;
+  /** The last wrapped-key section decrypt parsed (envelopes under one DEK share it). */
+  readonly #parsedSection = new WrappedKeysMemo();
   /** Undefined: the default framing (see {@link EnvelopeClientOptions.frameSize}). */
   readonly #frameSize: number | undefined;
   readonly #encryptCache: EncryptionKeyCache | undefined;
@@ -159,7 +161,7 @@ export class EnvelopeClient {
   async decrypt(envelope: Uint8Array, options: DecryptOptions = {}): Promise<DecryptResult> {
     assertBytes(envelope, 'envelope');
     const requiredContextBytes = encodeContext(options.requiredContext, 'requiredContext');
-    const header = parseEnvelopeHeader(envelope);
+    const header = parseEnvelopeHeader(envelope, this.#parsedSection);
     const context = parseContext(header.contextBytes);
     const dek = await this.#resolver.resolve(header.wrappedKeys, header.suite.dekLength, options.signal);
     return { plaintext: openEnvelope(this.#aead, this.#sectionMacs, envelope, header, dek.expose(), requiredContextBytes), context };

@@ -8,6 +8,7 @@ import { DecryptionFailedError, EnvelopeMalformedError, LimitExceededError } fro
 import { type EnvelopeHeader, ENVELOPE_V1, PREFIX_LENGTH, headerLengthV2, writeHeaderV2 } from '../format/envelope.js';
 import { FIRST_FRAME_SEQUENCE, FRAME_HEADER_LENGTH, HEADER_SEQUENCE, frameHeader, readFrameHeader, sequenceNonce } from '../format/frames.js';
 import { type SectionMacs, contentKeyV2, hmacFor, keysV1 } from '../format/internal/key-schedule.js';
+import { writeU32 } from '../format/internal/reader.js';
 import { Limits } from '../format/limits.js';
 import type { EnvelopeSuite } from '../format/suites.js';
 
@@ -115,6 +116,7 @@ export class FrameSealer {
 export class FrameOpener {
   #sequence = FIRST_FRAME_SEQUENCE;
   #finished = false;
+  readonly #nonce = new Uint8Array(12);
 
   readonly #aead: AesGcm;
   readonly #contentKey: Uint8Array;
@@ -155,7 +157,9 @@ export class FrameOpener {
     const { final } = readFrameHeader(frame, 0);
     const ct = frame.subarray(FRAME_HEADER_LENGTH, frame.length - 16);
     const tag = frame.subarray(frame.length - 16);
-    const plaintext = this.#aead.open(this.#contentKey, sequenceNonce(this.#sequence++), ct, tag, frame.subarray(0, FRAME_HEADER_LENGTH));
+    // The cipher copies the nonce at init, so one buffer serves every frame.
+    writeU32(this.#nonce, 8, this.#sequence++);
+    const plaintext = this.#aead.open(this.#contentKey, this.#nonce, ct, tag, frame.subarray(0, FRAME_HEADER_LENGTH));
     this.#finished = final;
     return { plaintext, final };
   }

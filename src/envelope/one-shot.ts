@@ -5,7 +5,7 @@
  */
 import type { AesGcm } from '../aead/gcm.js';
 import type { SectionMacs } from '../format/internal/key-schedule.js';
-import { type EnvelopeHeader, parseComplete, parseHeader } from '../format/envelope.js';
+import { type EnvelopeHeader, type WrappedKeysMemo, parseComplete, parseHeader } from '../format/envelope.js';
 import { FRAME_HEADER_LENGTH, frameCount } from '../format/frames.js';
 import { EnvelopeMalformedError } from '../errors.js';
 import { FrameOpener, FrameSealer, type SealParams, headerLength, openHeader, writeHeader } from './message.js';
@@ -30,8 +30,8 @@ export function sealEnvelope(aead: AesGcm, macs: SectionMacs, p: SealParams, pla
 }
 
 /** Parses an envelope's header; a short input is malformed. */
-export function parseEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
-  return parseComplete(() => parseHeader(envelope));
+export function parseEnvelopeHeader(envelope: Uint8Array, memo?: WrappedKeysMemo): EnvelopeHeader {
+  return parseComplete(() => parseHeader(envelope, memo));
 }
 
 /**

@@ -64,6 +64,7 @@ export function encodeContext(context: EncryptionContext | undefined, name = 'co
  * @throws {EnvelopeMalformedError} on any non-canonical or out-of-bounds encoding.
  */
 export function parseContext(bytes: Uint8Array): Record<string, string> {
+  if (bytes.length === 2 && bytes[0] === 0 && bytes[1] === 0) return {};
   try {
     return parseCanonical(new ByteReader(bytes));
   } catch (err) {

@@ -19,10 +19,10 @@ import { looksLikeBase64 } from '../internal/bytes.js';
 import type { WrappedKey } from '../keys/kek.js';
 import { Limits } from './limits.js';
 import { ByteReader, NeedMoreBytes, writeU16, writeU32 } from './internal/reader.js';
-import { parseWrappedKeys } from './internal/wrapped-keys.js';
+import { type WrappedKeysMemo, parseWrappedKeys } from './internal/wrapped-keys.js';
 import { ENVELOPE_V1, ENVELOPE_V2, type EnvelopeSuite, type EnvelopeVersion, suiteById } from './suites.js';
 
-export { encodeWrappedKeys, parseWrappedKeys } from './internal/wrapped-keys.js';
+export { WrappedKeysMemo, encodeWrappedKeys, parseWrappedKeys } from './internal/wrapped-keys.js';
 export { ENVELOPE_V1, ENVELOPE_V2 } from './suites.js';
 
 /** The version new envelopes are written with. */
@@ -59,6 +59,8 @@ export interface EnvelopeHeader {
   readonly headerLength: number;
 }
 
+const NO_TAG = new Uint8Array(0);
+
 /** Total v2 header length for a section and a stored context of these sizes. */
 export function headerLengthV2(sectionLength: number, contextLength: number): number {
   return PREFIX_LENGTH + sectionLength + SECTION_MAC_LENGTH + 2 + contextLength + 4;
@@ -93,10 +95,11 @@ export function writeHeaderV2(out: Uint8Array, f: HeaderFields): { macOffset: nu
 
 /**
  * Parses the header at the start of `bytes` (v2, or v1 read-only).
+ * @param memo - a client's memo of the last wrapped-key section it parsed (optional).
  * @throws {NeedMoreBytes} when `bytes` ends inside the header (streaming callers wait for more).
  * @throws {EnvelopeMalformedError} on anything out of bounds or unknown.
  */
-export function parseHeader(bytes: Uint8Array): EnvelopeHeader {
+export function parseHeader(bytes: Uint8Array, memo?: WrappedKeysMemo): EnvelopeHeader {
   const r = new ByteReader(bytes);
   const version = r.u8();
   if (version !== ENVELOPE_V2 && version !== ENVELOPE_V1) throw notAnEnvelope(bytes, version);
@@ -104,14 +107,14 @@ export function parseHeader(bytes: Uint8Array): EnvelopeHeader {
   if (suite === undefined) throw new EnvelopeMalformedError(`unknown envelope suite 0x${hexByte(bytes[1]!)} for version 0x${hexByte(version)}`);
   const messageId = r.bytesView(MESSAGE_ID_LENGTH);
   const wrappedSectionStart = r.offset;
-  const wrappedKeys = parseWrappedKeys(r);
+  const wrappedKeys = memo === undefined ? parseWrappedKeys(r) : memo.parse(r);
   const wrappedSectionEnd = r.offset;
   if (version === ENVELOPE_V2) {
     const commitment = r.bytesView(SECTION_MAC_LENGTH);
     const tailStart = r.offset;
     const { contextBytes, frameSize } = readTail(r);
     return {
-      version, suite, messageId, wrappedKeys, contextBytes, frameSize, commitment, headerTag: bytes.subarray(r.offset, r.offset),
+      version, suite, messageId, wrappedKeys, contextBytes, frameSize, commitment, headerTag: NO_TAG,
       wrappedSectionStart, wrappedSectionEnd, tailStart, tagOffset: r.offset, headerLength: r.offset,
     };
   }

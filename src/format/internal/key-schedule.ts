@@ -15,24 +15,21 @@
  * alone, so an encryptor computes it once per cached DEK and a decryptor verifies it once per
  * DEK and section ({@link SectionMacs}); the message id is bound through the content key.
  */
-import { createHmac } from 'node:crypto';
-import { equalBytes } from '@noble/ciphers/utils.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { AesGcm } from '../../aead/gcm.js';
 import type { EnvelopeSuite } from '../suites.js';
 import { writeU16 } from './reader.js';
 
-const COUNTER_1 = Uint8Array.of(1);
-
 /** HMAC-SHA-256 over the concatenation of `parts`, without concatenating them. */
 export type HmacSha256 = (key: Uint8Array, parts: readonly Uint8Array[]) => Uint8Array;
 
+// The digest Buffer (its own 32-byte allocation) is used as is: it never leaves the envelope code.
 const nodeHmac: HmacSha256 = (key, parts) => {
   const h = createHmac('sha256', key);
-  for (const p of parts) h.update(p);
-  const d = h.digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  for (let i = 0; i < parts.length; i++) h.update(parts[i]!);
+  return h.digest();
 };
 
 const nobleHmac: HmacSha256 = (key, parts) => {
@@ -49,19 +46,23 @@ export function hmacFor(aead: AesGcm | undefined): HmacSha256 {
   return aead?.backend.name === 'noble' ? nobleHmac : nodeHmac;
 }
 
-/** The required context's length as the key schedule takes it (`u16`, ahead of the encoding). */
-function lengthPrefix(requiredContext: Uint8Array): Uint8Array {
-  const out = new Uint8Array(2);
-  writeU16(out, 0, requiredContext.length);
-  return out;
-}
-
 /**
  * v2 content key. `prefix` is `bytes[0..34)`, `tail` the header after the section MAC.
+ * The HMAC input is assembled in one buffer: one native `update` costs less than six.
  * @param requiredContext - the §Context encoding of the caller's required context (≤ 16 KiB).
  */
 export function contentKeyV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, tail: Uint8Array, requiredContext: Uint8Array): Uint8Array {
-  return mac(dek, [suite.kdfInfo, prefix, tail, lengthPrefix(requiredContext), requiredContext, COUNTER_1]);
+  const label = suite.kdfInfo;
+  const input = new Uint8Array(label.length + prefix.length + tail.length + 2 + requiredContext.length + 1);
+  input.set(label, 0);
+  let off = label.length;
+  input.set(prefix, off);
+  off += prefix.length;
+  input.set(tail, off);
+  off = writeU16(input, off + tail.length, requiredContext.length);
+  input.set(requiredContext, off);
+  input[off + requiredContext.length] = 1; // HKDF-Expand's block counter (RFC 5869 §2.3)
+  return mac(dek, [input]);
 }
 
 /** v2 section MAC of an encoded wrapped-key section. */
@@ -72,7 +73,7 @@ export function sectionMacV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Ar
 /** Constant-time check of a stored v2 section MAC. */
 export function sectionMacMatches(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
   const expected = sectionMacV2(mac, suite, dek, section);
-  return expected.length === stored.length && equalBytes(expected, stored);
+  return expected.length === stored.length && timingSafeEqual(expected, stored);
 }
 
 /**
@@ -92,7 +93,7 @@ export class SectionMacs {
   /** The section MAC of `section` under `dek`. */
   compute(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array): Uint8Array {
     const hit = this.#byDek.get(dek);
-    if (hit !== undefined && hit.suite === suite && equalBytes(hit.section, section)) return hit.mac;
+    if (hit !== undefined && hit.suite === suite && hit.section.length === section.length && timingSafeEqual(hit.section, section)) return hit.mac;
     const mac = sectionMacV2(this.#mac, suite, dek, section);
     this.#byDek.set(dek, { suite, section: section.slice(), mac });
     return mac;
@@ -100,7 +101,7 @@ export class SectionMacs {
 
   /** True when `stored` is the section MAC of `section` under `dek` (constant time in the MAC). */
   verify(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
-    return stored.length === SECTION_MAC_BYTES && equalBytes(this.compute(suite, dek, section), stored);
+    return stored.length === SECTION_MAC_BYTES && timingSafeEqual(this.compute(suite, dek, section), stored);
   }
 }
 

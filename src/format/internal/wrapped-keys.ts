@@ -71,3 +71,39 @@ function text(bytes: Uint8Array, what: string): string {
     throw new EnvelopeMalformedError(`${what} is not valid UTF-8`);
   }
 }
+
+/**
+ * The last wrapped-key section a client parsed, and its parsed keys. Envelopes under one cached
+ * DEK share their section, so a byte compare replaces the UTF-8 decoding and allocations of a
+ * parse. The section is self-delimiting: equal leading bytes parse to the same keys and length.
+ * One instance per client.
+ */
+export class WrappedKeysMemo {
+  #section: Buffer | undefined;
+  #keys: readonly WrappedKey[] = [];
+
+  /** Reads a wrapped-key section at the reader's position, from the memo when the bytes match. */
+  parse(r: ByteReader): readonly WrappedKey[] {
+    const last = this.#section;
+    if (last !== undefined && r.remaining >= last.length) {
+      const here = r.bytes.subarray(r.offset, r.offset + last.length);
+      if (last.equals(here)) {
+        r.offset += last.length;
+        return this.#keys;
+      }
+    }
+    const start = r.offset;
+    const keys = parseWrappedKeys(r);
+    // Own copies: the memo must not pin (or follow changes to) the caller's envelope buffer.
+    const section = Buffer.from(r.bytes.subarray(start, r.offset));
+    let off = 1;
+    this.#keys = Object.freeze(keys.map((w) => {
+      off += 2 + Buffer.byteLength(w.kekId) + 1 + Buffer.byteLength(w.alg) + 2;
+      const bytes = section.subarray(off, off + w.bytes.length);
+      off += w.bytes.length;
+      return Object.freeze({ kekId: w.kekId, alg: w.alg, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    }));
+    this.#section = section;
+    return this.#keys;
+  }
+}
