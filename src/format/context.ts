@@ -24,6 +24,7 @@ const RESERVED_PREFIX = 'kv-envelope:';
  * @throws {RangeError} when it is too large or uses the reserved prefix.
  */
 export function encodeContext(context: EncryptionContext | undefined, name = 'context'): Uint8Array {
+  // A fresh array: callers may keep it (the encrypt stream holds it for the stream's lifetime).
   if (context === undefined) return new Uint8Array(2);
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new TypeError(`${name} must be an object of strings`);

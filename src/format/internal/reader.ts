@@ -13,14 +13,12 @@ export class NeedMoreBytes extends Error {
 /** A bounds-checked big-endian cursor over untrusted bytes. Never reads past the end. */
 export class ByteReader {
   offset: number;
-  readonly #view: DataView;
 
   readonly bytes: Uint8Array;
 
   constructor(bytes: Uint8Array, offset = 0) {
     this.bytes = bytes;
     this.offset = offset;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get remaining(): number {
@@ -38,16 +36,18 @@ export class ByteReader {
 
   u16(): number {
     this.#need(2);
-    const v = this.#view.getUint16(this.offset);
+    const b = this.bytes;
+    const o = this.offset;
     this.offset += 2;
-    return v;
+    return (b[o]! << 8) | b[o + 1]!;
   }
 
   u32(): number {
     this.#need(4);
-    const v = this.#view.getUint32(this.offset);
+    const b = this.bytes;
+    const o = this.offset;
     this.offset += 4;
-    return v;
+    return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   }
 
   /** A view (no copy) of the next `n` bytes. */
