@@ -76,8 +76,8 @@ async function naive(source) {
   for (const { id, envelope } of source) {
     const dek = await k.unwrap(readWrappedKeys(envelope)[0]);
     const wrapped = await k.wrap(dek);
+    out.push({ status: 'rewrapped', id, envelope: replaceWrappedKeys(envelope, [wrapped], { dek }) });
     dek.fill(0);
-    out.push({ status: 'rewrapped', id, envelope: replaceWrappedKeys(envelope, [wrapped]) });
   }
   return { out, calls: { ...vault.stats.byOperation } };
 }
@@ -87,7 +87,14 @@ const sample = items.slice(0, Math.min(200, opts.n));
 const [a, b] = [await engine(sample), await naive(sample)];
 await keyClient.updateKeyProperties('rewrap-bench', v1.properties.version, { enabled: false });
 const checker = new EnvelopeClient({ keks: kek() });
-const outside = (e) => { const w = readWrappedKeys(e); const enc = replaceWrappedKeys(e, [{ kekId: 'x', alg: 'x', bytes: new Uint8Array(1) }]); return { kekIds: w.map((x) => x.kekId), rest: Buffer.from(enc) }; };
+// Everything after the wrapped-key section and (v2, first byte 0xE2) its 32-byte MAC: what re-wrap must not change.
+const outside = (e) => {
+  const w = readWrappedKeys(e);
+  let end = 34 + 1;
+  for (const x of w) end += 2 + Buffer.byteLength(x.kekId) + 1 + Buffer.byteLength(x.alg) + 2 + x.bytes.length;
+  if (e[0] === 0xe2) end += 32;
+  return { kekIds: w.map((x) => x.kekId), rest: Buffer.concat([e.subarray(0, 34), e.subarray(end)]) };
+};
 for (let i = 0; i < sample.length; i++) {
   for (const [name, r] of [['engine', a.out[i]], ['naive', b.out[i]]]) {
     if (r.status !== 'rewrapped') throw new Error(`agreement: ${name} did not re-wrap ${sample[i].id}: ${r.status}`);

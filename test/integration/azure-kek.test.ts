@@ -9,8 +9,9 @@ import { KeyVaultKek, type KeyVaultKekOptions } from '../../src/azure/index.js';
 import { LocalKeyVault } from '../../src/local-vault/index.js';
 import {
   EnvelopeClient, FieldEncryptor, KeyAccessDeniedError, KeyDisabledError, KeyNotFoundError, MemoryKeyStore, UnwrappedKeyCache,
-  readWrappedKeys, replaceWrappedKeys,
+  readWrappedKeys,
 } from '../../src/index.js';
+import { encodeWrappedKeys, parseComplete, parseHeader } from '../../src/format/envelope.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -132,7 +133,10 @@ describe.each(['in-process', 'https'] as const)('KeyVaultKek against the local v
     const [w] = readWrappedKeys(envelope);
     const version = w!.kekId.split('/').pop();
     for (const kekId of [`https://attacker.example/keys/${name}/${version}`, `${vault.url}/keys/other/${version}`]) {
-      const forged = replaceWrappedKeys(envelope, [{ ...w!, kekId }]);
+      // The attacker holds no DEK: the section is spliced in byte for byte (its MAC no longer
+      // matches, but the allow-list refuses the kekId before any vault call or MAC check).
+      const h = parseComplete(() => parseHeader(envelope));
+      const forged = Buffer.concat([envelope.subarray(0, h.wrappedSectionStart), encodeWrappedKeys([{ ...w!, kekId }]), envelope.subarray(h.wrappedSectionEnd)]);
       const k = kek(name);
       const before = vault.stats.total + vault.stats.challenges;
       await expect(new EnvelopeClient({ keks: k }).decrypt(forged)).rejects.toMatchObject({ code: 'ERR_KEY_NOT_ALLOWED', kekId });
