@@ -191,3 +191,19 @@ describe('one-shot framing', () => {
     expect(parseComplete(() => parseHeader(fixed)).frameSize).toBe(1024);
   });
 });
+
+describe('v2 on both AEAD backends', () => {
+  it('node and noble clients (node:crypto HMAC vs @noble/hashes HMAC in the key schedule) read each other, streams included', async () => {
+    const kek = aesKek();
+    const node = new EnvelopeClient({ keks: kek, frameSize: 1024 });
+    const noble = new EnvelopeClient({ keks: kek, frameSize: 1024, backend: 'noble' });
+    for (const n of [0, 100, 3000]) {
+      const pt = randomBytes(n);
+      const opts = { context: { a: 'b' }, requiredContext: { row: '1' } };
+      expect(Buffer.from((await noble.decrypt(await node.encrypt(pt, opts), opts)).plaintext).equals(pt)).toBe(true);
+      expect(Buffer.from((await node.decrypt(await noble.encrypt(pt, opts), opts)).plaintext).equals(pt)).toBe(true);
+      const streamed = await collect(chunked(pt, 333).pipe(noble.encryptStream(opts)));
+      expect((await collect(chunked(streamed, 7).pipe(node.decryptStream(opts)))).equals(pt)).toBe(true);
+    }
+  });
+});
