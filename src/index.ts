@@ -38,7 +38,7 @@ export { UnwrappedKeyCache } from './cache/unwrap-cache.js';
 export type { UnwrappedKeyCacheOptions } from './cache/unwrap-cache.js';
 export type { ReuseLimits } from './cache/encryption-key-cache.js';
 
-export { readWrappedKeys, replaceWrappedKeys } from './format/rewrap.js';
+export { readWrappedKeys, replaceWrappedKeys, type ReplaceWrappedKeysOptions } from './format/rewrap.js';
 export type { EncryptionContext } from './format/context.js';
 export { Limits } from './format/limits.js';
 export type { AeadBackendName } from './aead/backend.js';
