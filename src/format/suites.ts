@@ -72,7 +72,7 @@ const SUITES: ReadonlyMap<number, EnvelopeSuite> = new Map([
 ]);
 
 /** The suite for a stored id in an envelope of `version`, or undefined when unknown there. */
-export function suiteById(id: number, version: EnvelopeVersion = ENVELOPE_V1): EnvelopeSuite | undefined {
+export function suiteById(id: number, version: EnvelopeVersion): EnvelopeSuite | undefined {
   const suite = SUITES.get(id);
   return suite?.version === version ? suite : undefined;
 }

@@ -4,7 +4,7 @@
  * reaches the next length the previous probe asked for, and the full parser runs once.
  * @internal
  */
-import { type EnvelopeHeader, notAnEnvelope, parseHeader } from '../../format/envelope.js';
+import { type EnvelopeHeader, notAnEnvelope, parseComplete, parseHeader } from '../../format/envelope.js';
 import { probeHeaderLength } from '../../format/internal/header-length.js';
 
 /** A complete header, its own copy of the header bytes, and the rest of the chunk that completed it. */
@@ -66,7 +66,7 @@ export class HeaderReader {
     this.work.parses++;
     const headerBytes = this.#buf.slice(0, this.#total);
     this.#buf.fill(0);
-    return { header: parseHeader(headerBytes), headerBytes, rest };
+    return { header: parseComplete(() => parseHeader(headerBytes)), headerBytes, rest };
   }
 
   #append(part: Uint8Array): void {
