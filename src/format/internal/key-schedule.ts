@@ -53,7 +53,10 @@ export function hmacFor(aead: AesGcm | undefined): HmacSha256 {
  */
 export function contentKeyV2(mac: HmacSha256, suite: EnvelopeSuite, dek: Uint8Array, prefix: Uint8Array, tail: Uint8Array, requiredContext: Uint8Array): Uint8Array {
   const label = suite.kdfInfo;
-  const input = new Uint8Array(label.length + prefix.length + tail.length + 2 + requiredContext.length + 1);
+  // From Node's buffer pool: a fresh off-heap ArrayBuffer per message cost ~5% of a 1 KiB
+  // decrypt. The input holds only public header bytes and the caller's required context, and it
+  // never leaves this function.
+  const input = Buffer.allocUnsafe(label.length + prefix.length + tail.length + 2 + requiredContext.length + 1);
   input.set(label, 0);
   let off = label.length;
   input.set(prefix, off);
