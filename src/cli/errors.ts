@@ -66,7 +66,7 @@ export function describeError(err: unknown, hints: ErrorHints = {}): { code: num
 function classify(err: unknown, hints: ErrorHints): { code: number; message: string } {
   if (err instanceof UsageError) return { code: ExitCode.USAGE, message: err.message };
   if (err instanceof EnvelopeMalformedError) return { code: ExitCode.USAGE, message: `${err.code}: ${err.message}` };
-  const denied = (err as { code?: unknown })?.code === 'ERR_KEY_ACCESS_DENIED' || statusOf(err) === 403;
+  const denied = (err as { code?: unknown })?.code === 'ERR_KEY_ACCESS_DENIED' || (statusOf(err) === 403 && !notARoleProblem(err));
   const roleHint = denied && hints.role !== undefined ? ` — this needs the "${hints.role}" role on the key or vault (Azure RBAC)` : '';
   const auth = find(err, (e) => CREDENTIAL_ERRORS.has(String(e.name)));
   if (auth !== undefined) {
@@ -95,6 +95,12 @@ function classify(err: unknown, hints: ErrorHints): { code: number; message: str
 function statusOf(err: unknown): number | undefined {
   const s = (err as { statusCode?: unknown })?.statusCode;
   return typeof s === 'number' ? s : undefined;
+}
+
+/** A 403 about the key's state (disabled, operation not in key_ops), which no role changes. */
+function notARoleProblem(err: unknown): boolean {
+  const inner = (err as { details?: { error?: { innererror?: { code?: unknown } } } })?.details?.error?.innererror?.code;
+  return inner === 'KeyDisabled' || inner === 'KeyOperationForbidden' || /disabled/i.test(String((err as { message?: unknown }).message));
 }
 
 function isUnavailable(err: EnvelopeError): boolean {

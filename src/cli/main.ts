@@ -83,7 +83,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     // Only commands that make keys may make the home folder; the rest must find one.
     const create = command === 'key' && (rest[0] === 'create' || rest[0] === 'restore');
     const openSelected = async () => {
-      vault ??= await (options.openVault ?? openVault)({ ...globalValues(rest), create });
+      vault ??= await (options.openVault ?? openVault)({ ...globalValues(rest), create, createForRemote: command === 'rewrap' });
       return vault;
     };
     switch (command) {

@@ -35,6 +35,8 @@ export interface VaultSelection {
   cwd?: string;
   /** Make the home folder when none is found (commands that create keys); otherwise that is an error. */
   create?: boolean;
+  /** With a real vault the home only holds job files (re-wrap checkpoints): made only when this is set. */
+  createForRemote?: boolean;
 }
 
 /** The home folder's name, found like git finds `.git`. */
@@ -97,7 +99,9 @@ function isDirectory(path: string): boolean {
 export async function openVault(selection: VaultSelection): Promise<VaultContext> {
   const env = selection.env ?? process.env;
   const vaultUrl = selection.vaultUrl ?? env.AZURE_KEYVAULT_URL;
-  if (vaultUrl !== undefined && vaultUrl !== '') return openRemote(vaultUrl, homeDir({ ...selection, create: true }));
+  if (vaultUrl !== undefined && vaultUrl !== '') {
+    return openRemote(vaultUrl, selection.createForRemote ? homeDir({ ...selection, create: true }) : findHome(selection).dir);
+  }
   const home = homeDir(selection);
   const stateFile = resolve(home, 'vault.json');
   const local = await LocalKeyVault.start({ stateFile });

@@ -114,7 +114,8 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
     }
     case 'disable':
     case 'enable': {
-      const version = values.version ?? (await keys.getKey(name)).properties.version!;
+      // Not getKey: the vault answers 403 for a disabled latest version.
+      const version = values.version ?? (await latestVersion(keys, name));
       const { properties: p } = await keys.updateKeyProperties(name, version, { enabled: sub === 'enable' });
       out.result(`${sub}d ${name} version ${p.version}${values.version === undefined ? ' (the latest; others unchanged)' : ''}`, { name, version: p.version, enabled: p.enabled });
       return 0;
@@ -151,6 +152,15 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
       return 0;
     }
   }
+}
+
+async function latestVersion(keys: KeyClient, name: string): Promise<string> {
+  let latest: { version?: string; createdOn?: Date } | undefined;
+  for await (const p of keys.listPropertiesOfKeyVersions(name)) {
+    if (latest === undefined || (p.createdOn?.getTime() ?? 0) >= (latest.createdOn?.getTime() ?? 0)) latest = p;
+  }
+  if (latest?.version === undefined) throw new CommandError('KEY_NOT_FOUND', `key ${name} not found`);
+  return latest.version;
 }
 
 async function exists(keys: KeyClient, name: string): Promise<boolean> {
