@@ -67,7 +67,26 @@ describe('README.md', { timeout: 120_000 }, () => {
     mkdirSync(dir);
     const env = { ...process.env };
     delete env.AZURE_KEYVAULT_URL;
-    const run = exec(process.execPath, [file], { cwd: dir, env, timeout: 90_000 });
-    await expect(run.then((r) => r.stderr)).resolves.toBe('');
+    const { stdout, stderr } = await exec(process.execPath, [file], { cwd: dir, env, timeout: 90_000 });
+    expect(stderr).toBe('');
+    // `console.log(…); // text` in a block promises that output, in that order.
+    const promised = [...blocks[i]!.code.matchAll(/^console\.log\(.*\);\s*\/\/ (.+)$/gm)].map((m) => m[1]!.trim());
+    expect(stdout.trim().split('\n').filter((l) => l !== '')).toEqual(promised);
+  });
+
+  it('every block typechecks (strict, NodeNext) against the published declarations', async () => {
+    const dir = join(scripts, 'typecheck');
+    mkdirSync(dir);
+    blocks.forEach((b, i) => writeFileSync(join(dir, `block-${i}.mts`), b.code));
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], types: ['node'], skipLibCheck: true },
+      include: ['*.mts'],
+    }));
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = await exec(process.execPath, [tsc, '-p', dir], { cwd: ROOT, timeout: 110_000 }).then(
+      () => '',
+      (err: { stdout?: string }) => err.stdout ?? String(err),
+    );
+    expect(result).toBe('');
   });
 });
