@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, runCli } from './run-cli.js';
 
 let root: string;
 const cli = (args: string[], cwd = root, input?: Buffer) => runCli(args, { cwd, input });
@@ -144,6 +145,30 @@ describe('kv-envelope CLI: keys', { timeout: 120_000 }, () => {
     expect(json<{ name: string }[]>((await cli(['key', 'list', '--deleted', '--json'])).stdout).map((d) => d.name)).toContain('doomed');
     expect((await cli(['key', 'purge', 'doomed', '--yes'])).code).toBe(0);
     expect(json<{ name: string }[]>((await cli(['key', 'list', '--deleted', '--json'])).stdout).map((d) => d.name)).not.toContain('doomed');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('purge on a terminal asks for the key name: a wrong answer keeps the key, the right one purges', async () => {
+    await cli(['key', 'create', 'asked', '--kty', 'EC']);
+    await cli(['key', 'delete', 'asked']);
+    // `script` gives the CLI a real pseudo-terminal; our stdin becomes what the user types.
+    const onTty = (answer: string) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" key purge asked`, '/dev/null'], { cwd: root, env: { ...process.env, KV_ENVELOPE_HOME: '', AZURE_KEYVAULT_URL: '' } });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => {
+          output += d.toString();
+          if (output.includes('Type the key name to confirm')) child.stdin.end(`${answer}\n`);
+        });
+        child.on('exit', (code) => resolve({ code, output }));
+      });
+    const no = await onTty('nope');
+    expect(no.output).toMatch(/Permanently delete asked\?/);
+    expect(no.code).toBe(2);
+    expect(no.output).toMatch(/not confirmed/);
+    expect(json<{ name: string }[]>((await cli(['key', 'list', '--deleted', '--json'])).stdout).map((d) => d.name)).toContain('asked');
+    const yes = await onTty('asked');
+    expect(yes.code, yes.output).toBe(0);
+    expect(json<{ name: string }[]>((await cli(['key', 'list', '--deleted', '--json'])).stdout).map((d) => d.name)).not.toContain('asked');
   });
 
   it('backup, purge, restore: envelopes made before still decrypt; backup keeps an existing file', async () => {

@@ -39,9 +39,9 @@ export function notFound(err: unknown): undefined {
   throw err;
 }
 
-/** Asks on the terminal; false when there is none (then the caller requires --yes). */
-export async function confirm(question: string, expected: string): Promise<boolean> {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+/** Asks on the terminal whether the answer is `expected`; `undefined` when there is no terminal (then the caller requires --yes). */
+export async function confirm(question: string, expected: string): Promise<boolean | undefined> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return (await rl.question(question)).trim() === expected;

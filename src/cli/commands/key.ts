@@ -68,8 +68,10 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
   if (sub === 'backup' && values.output === undefined) throw new UsageError('key backup needs -o FILE');
   if (sub === 'backup') refuseOverwrite(values.output!, values.force);
   if (sub === 'create') checkCreateOptions(values.kty, values.size);
-  if (sub === 'purge' && values.yes !== true && !(await confirm(`Permanently delete ${name}? It cannot be recovered, and envelopes under it can never be decrypted. Type the key name to confirm: `, name))) {
-    throw new UsageError(`key purge is permanent: give --yes${process.stdin.isTTY ? '' : ' (there is no terminal to ask on)'}`);
+  if (sub === 'purge' && values.yes !== true) {
+    const answer = await confirm(`Permanently delete ${name}? It cannot be recovered, and envelopes under it can never be decrypted. Type the key name to confirm: `, name);
+    if (answer === undefined) throw new UsageError('key purge is permanent: give --yes (there is no terminal to ask on)');
+    if (!answer) throw new UsageError(`not confirmed (the answer was not "${name}"): nothing purged`);
   }
   const v = await vault();
   const keys = v.keyClient;
