@@ -36,7 +36,7 @@ describe('kv-envelope CLI: context', { timeout: 120_000 }, () => {
     expect(readFileSync(join(root, 'secret.txt.kve')).includes('objectId')).toBe(false);
     const without = await cli(['decrypt', 'secret.txt.kve', '-o', 'out1.txt']);
     expect(without.code).toBe(1);
-    expect(without.stderr).toMatch(/ERR_DECRYPTION_FAILED/);
+    expect(without.stderr).toMatch(/ERR_DECRYPTION_FAILED: .*--required-context: then give the same pairs with --context/);
     expect((await cli(['decrypt', 'secret.txt.kve', '-o', 'out2.txt', '--context', 'objectId=43'])).code).toBe(1);
     const ok = await cli(['decrypt', 'secret.txt.kve', '-o', '-', '--context', 'objectId=42']);
     expect(ok.stdout).toBe('bound to object 42');

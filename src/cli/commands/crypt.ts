@@ -1,6 +1,6 @@
 /** `kv-envelope encrypt` and `kv-envelope decrypt`: streaming, atomic output files. */
 import { EnvelopeClient } from '../../envelope/client.js';
-import { NoMatchingKekError } from '../../errors.js';
+import { DecryptionFailedError, NoMatchingKekError } from '../../errors.js';
 import { escapeUntrusted } from '../../internal/escape.js';
 import { keyValues, parse, positionals } from '../args.js';
 import { writeAtomically } from '../atomic-file.js';
@@ -91,7 +91,15 @@ export async function decryptCommand(argv: string[], vault: () => Promise<VaultC
   });
   let bytesOut = 0;
   dec.on('data', (c: Buffer) => (bytesOut += c.length));
-  await writeAtomically(output, stream.pipe(dec));
+  try {
+    await writeAtomically(output, stream.pipe(dec));
+  } catch (err) {
+    // The same static hint for every failure: it tells an attacker nothing about the envelope.
+    if (requiredContext === undefined && err instanceof DecryptionFailedError) {
+      throw new DecryptionFailedError(`${err.message} (tampered, another key, or made with --required-context: then give the same pairs with --context)`, { cause: err });
+    }
+    throw err;
+  }
   report(out, output, `decrypted ${input} → ${output} (${bytesOut} bytes); context ${formatContext(context)}; key ${escapeUntrusted(ours[0])}`, {
     input, output, bytes: bytesOut, context, kekId: ours[0],
   });
