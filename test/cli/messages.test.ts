@@ -96,12 +96,15 @@ describe('kv-envelope CLI: context', { timeout: 120_000 }, () => {
 describe('kv-envelope CLI: jwt', { timeout: 120_000 }, () => {
   it('jwt sign infers the algorithm from the key: EC P-384 → ES384, RSA → RS256', async () => {
     for (const [key, alg] of [['p384', 'ES384'], ['rsa-signer', 'RS256']] as const) {
-      const t = await cli(['jwt', 'sign', '--key', key, '--sub', 'alice', '--json']);
+      const t = await cli(['jwt', 'sign', '--key', key, '--sub', 'alice', '--aud', 'orders', '--json']);
       expect(t.code, t.stderr).toBe(0);
       const { token } = JSON.parse(t.stdout) as { token: string };
       expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toMatchObject({ alg });
-      const v = await cli(['jwt', 'verify', '--key', key, token, '--json']);
+      const v = await cli(['jwt', 'verify', '--key', key, '--aud', 'orders', token, '--json']);
       expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, payload: { sub: 'alice' } });
+      // No audience given: a usage error, not a verifier that accepts tokens meant for anyone.
+      expect((await cli(['jwt', 'verify', '--key', key, token])).code).toBe(2);
+      expect((await cli(['jwt', 'verify', '--key', key, '--any-audience', token])).code).toBe(0);
     }
   });
 

@@ -13,7 +13,7 @@ export const JWT_HELP = `Usage: kv-envelope jwt <command> --key NAME [options]
 Commands:
   sign [--claim k=v ...] [--claims JSON|@FILE] [--sub S] [--aud A] [--iss I] [--expires-in 15m]
                  sign a JWT with vault key NAME (EC or RSA); prints the token
-  verify TOKEN|- [--aud A] [--iss I]
+  verify TOKEN|- --aud A|--any-audience [--iss I]
                  verify a token locally against NAME's JWKS; prints the payload (exit 1 if invalid)
   jwks           print NAME's JWKS (every published version)
 
@@ -27,7 +27,7 @@ const ALG_BY_CURVE: Readonly<Record<string, JwsAlgorithm>> = { 'P-256': 'ES256',
 
 const OPTIONS = {
   key: { type: 'string' }, alg: { type: 'string' }, claim: { type: 'string', multiple: true }, claims: { type: 'string' },
-  sub: { type: 'string' }, aud: { type: 'string' }, iss: { type: 'string' }, 'expires-in': { type: 'string' }, 'lead-time': { type: 'string' },
+  sub: { type: 'string' }, aud: { type: 'string' }, 'any-audience': { type: 'boolean' }, iss: { type: 'string' }, 'expires-in': { type: 'string' }, 'lead-time': { type: 'string' },
 } as const;
 
 export async function jwtCommand(argv: string[], vault: () => Promise<VaultContext>, out: Output): Promise<number> {
@@ -45,6 +45,10 @@ export async function jwtCommand(argv: string[], vault: () => Promise<VaultConte
   if (values.key === undefined) throw new UsageError(`jwt ${sub} needs --key NAME`);
   if (values.alg !== undefined && !(ALGORITHM_NAMES as readonly string[]).includes(values.alg)) {
     throw new UsageError(`--alg is one of ${ALGORITHM_NAMES.join(', ')}, got "${escapeUntrusted(values.alg)}"`);
+  }
+  // A token for another service must not verify here: the audience is checked unless waived on purpose.
+  if (sub === 'verify' && values.aud === undefined && values['any-audience'] !== true) {
+    throw new UsageError('jwt verify needs --aud AUDIENCE (or --any-audience to accept any audience on purpose)');
   }
   const expiresIn = durationOption(values['expires-in'], 'expires-in') ?? '15m';
   const leadTime = durationOption(values['lead-time'], 'lead-time') ?? '0s';
@@ -69,7 +73,7 @@ export async function jwtCommand(argv: string[], vault: () => Promise<VaultConte
     out.result(JSON.stringify(jwks, null, 2), jwks);
     return 0;
   }
-  const verifier = createVerifier({ signer, algorithms: [algorithm], issuer: values.iss, audience: values.aud });
+  const verifier = createVerifier({ signer, algorithms: [algorithm], issuer: values.iss, audience: values.aud ?? false });
   const { payload, protectedHeader } = await verifier.verify(token!);
   out.result(JSON.stringify(payload, null, 2), { valid: true, payload, protectedHeader });
   return 0;
