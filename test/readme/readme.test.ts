@@ -69,8 +69,8 @@ describe('README.md', { timeout: 120_000 }, () => {
     delete env.AZURE_KEYVAULT_URL;
     const { stdout, stderr } = await exec(process.execPath, [file], { cwd: dir, env, timeout: 90_000 });
     expect(stderr).toBe('');
-    // `console.log(…); // text` in a block promises that output, in that order.
-    const promised = [...blocks[i]!.code.matchAll(/^console\.log\(.*\);\s*\/\/ (.+)$/gm)].map((m) => m[1]!.trim());
+    // A line with `console.log(…); // text` promises that output, in that order.
+    const promised = [...blocks[i]!.code.matchAll(/console\.log\(.*\);\s*\/\/ (.+)$/gm)].map((m) => m[1]!.trim());
     expect(stdout.trim().split('\n').filter((l) => l !== '')).toEqual(promised);
   });
 
