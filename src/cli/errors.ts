@@ -49,9 +49,12 @@ const FS_MESSAGES: Readonly<Record<string, string>> = {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
 const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AggregateAuthenticationError', 'AuthenticationError', 'AuthenticationRequiredError']);
 
-/** `.name.kve.3f9a1c0b2d4e.tmp` (a temporary output) → `name.kve`, anywhere in a message. */
+/**
+ * A temporary output's name → the output's name, anywhere in a message:
+ * `.name.kve.kvtmp-<host>-<pid>-<random>.tmp` (and the older `.name.kve.<hex>.tmp`) → `name.kve`.
+ */
 export function withoutTempNames(text: string): string {
-  return text.replace(/(^|[/\\\s'"(])\.([^/\\\s'"]+?)\.[0-9a-f]{6,}\.tmp\b/g, '$1$2');
+  return text.replace(/(^|[/\\\s'"(])\.([^/\\\s'"]+?)\.(?:kvtmp-[^/\\\s'"]+|[0-9a-f]{6,})\.tmp\b/g, '$1$2');
 }
 
 /** The exit code and the one-line message for an error. */

@@ -93,7 +93,8 @@ describe('kv-envelope CLI: options, home, overwrites', { timeout: 120_000 }, () 
     const missing = await cli(['decrypt', 'missing.kve']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('kv-envelope: missing.kve: no such file or directory\n');
-    const noDir = await cli(['encrypt', '--key', 'kek', 'precious.txt', '-o', join('no-such-dir', 'out.kve')]);
+    writeFileSync(join(root, 'input.txt'), 'input');
+    const noDir = await cli(['encrypt', '--key', 'kek', 'input.txt', '-o', join('no-such-dir', 'out.kve')]);
     expect(noDir.code).toBe(2);
     expect(noDir.stderr).not.toMatch(/\.tmp|[0-9a-f]{12}/);
     expect(noDir.stderr).toMatch(/no-such-dir\/out\.kve: no such file or directory/);
