@@ -3,6 +3,8 @@
  * the problem and the command's `--help`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { durationSeconds } from '../jwt/internal/values.js';
+import { escapeUntrusted } from '../internal/escape.js';
 import { UsageError } from './errors.js';
 
 /** Options every command accepts. */
@@ -28,8 +30,11 @@ export function keyValues(pairs: string[] | undefined, option: string): Record<s
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new UsageError(`--${option} expects key=value, got "${p}"`);
-    out[p.slice(0, i)] = p.slice(i + 1);
+    if (i <= 0) throw new UsageError(`--${option} expects key=value, got "${escapeUntrusted(p)}"`);
+    const key = p.slice(0, i);
+    // A repeated key would silently keep only one value: the caller meant something else.
+    if (Object.hasOwn(out, key)) throw new UsageError(`--${option} ${escapeUntrusted(key)} is given twice`);
+    out[key] = p.slice(i + 1);
   }
   return out;
 }
@@ -48,6 +53,48 @@ export function intOption(value: string | undefined, option: string): number | u
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${option} expects a positive integer, got "${value}"`);
   return n;
+}
+
+/** A duration option ("90s", "15m", "2h", "7d"), checked here so a typo is a usage error naming the flag. */
+export function durationOption(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    durationSeconds(value, `--${option}`);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return value;
+}
+
+/** Options before the command that take a value (`--vault-url URL`, `--home DIR`). */
+const VALUE_GLOBALS = new Set(['--vault-url', '--home']);
+const FLAG_GLOBALS = new Set(['--json', '--help', '-h', '--version']);
+
+/**
+ * Splits `argv` into the command and its arguments, moving global options given before the
+ * command (`kv-envelope --vault-url URL key list`) behind the command's own arguments, where
+ * every command's parser accepts them.
+ */
+export function splitCommand(argv: string[]): { command: string | undefined; rest: string[] } {
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) break;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (VALUE_GLOBALS.has(name)) {
+      if (name === a) {
+        if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value (see: kv-envelope --help)`);
+        leading.push(a, argv[++i]!);
+      } else leading.push(a);
+    } else if (FLAG_GLOBALS.has(a)) {
+      if (a === '--help' || a === '-h' || a === '--version') return { command: a, rest: [...argv.slice(i + 1), ...leading] };
+      leading.push(a);
+    } else {
+      throw new UsageError(`unknown option "${escapeUntrusted(a)}" before the command (see: kv-envelope --help)`);
+    }
+  }
+  return { command: argv[i], rest: [...argv.slice(i + 1), ...leading] };
 }
 
 /** The global options (`--vault-url`, `--home`) wherever they appear, ignoring the rest. */

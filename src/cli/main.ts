@@ -3,8 +3,9 @@
  * 1 the operation (or some items) failed, 2 usage or input error.
  */
 import { createRequire } from 'node:module';
-import { globalValues } from './args.js';
+import { globalValues, splitCommand } from './args.js';
 import { decryptCommand, encryptCommand } from './commands/crypt.js';
+import { inspectCommand } from './commands/inspect.js';
 import { demoCommand } from './commands/demo.js';
 import { jwtCommand } from './commands/jwt.js';
 import { keyCommand } from './commands/key.js';
@@ -12,44 +13,79 @@ import { rewrapCommand } from './commands/rewrap.js';
 import { vaultCommand } from './commands/vault.js';
 import { ExitCode, UsageError, describeError } from './errors.js';
 import { createOutput } from './output.js';
-import { type VaultContext, openVault } from './vault-context.js';
+import { escapeUntrusted } from '../internal/escape.js';
+import { type VaultContext, type VaultSelection, openVault } from './vault-context.js';
 
 export const MAIN_HELP = `Usage: kv-envelope <command> [options]
 
 Client-side envelope encryption with Azure Key Vault keys. By default every command uses the
-embedded local vault, persisted in ./.kv-envelope/ (or $KV_ENVELOPE_HOME, or --home DIR).
+embedded local vault, kept in the home folder: --home DIR, else $KV_ENVELOPE_HOME, else the
+nearest .kv-envelope/ in this directory or a parent (as git finds .git); "key create" makes
+./.kv-envelope/ when there is none. It holds private keys: it gets a .gitignore, never commit it.
 --vault-url URL (or AZURE_KEYVAULT_URL) selects a real vault, signed in with
 DefaultAzureCredential (npm install @azure/identity).
 
 Commands:
   demo                          the tour: keys, envelopes, fields, rotation, vault calls
-  key create|list|show|rotate|delete|recover|purge
+  key create|list|show|versions|rotate|enable|disable|delete|recover|purge|backup|restore
                                 manage vault keys
   encrypt --key NAME FILE|-     encrypt a file (or stdin) into an envelope
   decrypt FILE|-                decrypt an envelope
+  inspect FILE|-                show an envelope's key ids, algorithms and stored context
+                                (unauthenticated: no vault call, nothing decrypted)
   rewrap --key NAME FILES|DIRS  re-wrap envelopes after a key rotation (resumable; --jsonl too)
   jwt sign|verify|jwks --key NAME
                                 sign JWTs with a vault key, verify them locally, print the JWKS
   vault serve                   serve the local vault over HTTPS for other processes
 
-Global options: --json (JSON output for scripts), --vault-url URL, --home DIR, -h/--help, --version
+Global options, before or after the command: --json (JSON output for scripts),
+--vault-url URL, --home DIR, -h/--help, --version
 Run "kv-envelope <command> --help" for a command's options.
 
 Exit codes: 0 ok · 1 the operation (or some items) failed · 2 usage or input error
 (bad arguments, missing file, not an envelope). Outputs are written to a temporary file and
 renamed only on success: a failed command never leaves a partial output file.`;
 
+/** What `main` runs against; tests pass another vault opener (e.g. a principal with fewer rights). */
+export interface MainOptions {
+  openVault?: (selection: VaultSelection) => Promise<VaultContext>;
+}
+
+/**
+ * The Azure RBAC role that allows a command (named in a 403's message). Reading key metadata
+ * alone is "Key Vault Reader"; encrypt/decrypt need wrap/unwrap; signing needs "Crypto User".
+ */
+export function roleFor(command: string | undefined, sub: string | undefined): string | undefined {
+  switch (command) {
+    case 'key':
+      return sub === 'list' || sub === 'show' || sub === 'versions' ? 'Key Vault Reader' : 'Key Vault Crypto Officer';
+    case 'encrypt':
+    case 'decrypt':
+    case 'rewrap':
+      return 'Key Vault Crypto Service Encryption User';
+    case 'jwt':
+      return sub === 'sign' ? 'Key Vault Crypto User' : 'Key Vault Reader';
+    default:
+      return undefined;
+  }
+}
+
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const json = rest.includes('--json') || command === '--json';
-  const out = createOutput(json);
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  let command: string | undefined;
+  let rest: string[] = [];
+  let json = argv.includes('--json');
   let vault: VaultContext | undefined;
-  const openSelected = async () => {
-    vault ??= await openVault(globalValues(rest));
-    return vault;
-  };
   try {
+    ({ command, rest } = splitCommand(argv));
+    json = rest.includes('--json');
+    const out = createOutput(json);
+    // Only commands that make keys may make the home folder; the rest must find one.
+    const create = command === 'key' && (rest[0] === 'create' || rest[0] === 'restore');
+    const openSelected = async () => {
+      vault ??= await (options.openVault ?? openVault)({ ...globalValues(rest), create, createForRemote: command === 'rewrap' });
+      return vault;
+    };
     switch (command) {
       case undefined:
       case '-h':
@@ -68,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
         return await encryptCommand(rest, openSelected, out);
       case 'decrypt':
         return await decryptCommand(rest, openSelected, out);
+      case 'inspect':
+        return await inspectCommand(rest, out);
       case 'jwt':
         return await jwtCommand(rest, openSelected, out);
       case 'rewrap':
@@ -75,14 +113,20 @@ export async function main(argv: string[]): Promise<number> {
       case 'vault':
         return await vaultCommand(rest, out, globalValues(rest).home);
       default:
-        throw new UsageError(`unknown command "${command}" (see: kv-envelope --help)`);
+        throw new UsageError(`unknown command "${escapeUntrusted(command)}" (see: kv-envelope --help)`);
     }
   } catch (err) {
-    const { code, message } = describeError(err);
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: (err as { code?: unknown }).code ?? (code === 2 ? 'USAGE' : 'FAILED'), message } })}\n`);
+    const vaultUrl = globalValues(rest).vaultUrl ?? process.env.AZURE_KEYVAULT_URL;
+    const { code, message } = describeError(err, { role: roleFor(command, rest[0]), vaultUrl: vaultUrl || undefined });
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: errorCode(err, code), message } })}\n`);
     process.stderr.write(`kv-envelope: ${message}\n`);
     return code;
   } finally {
     await vault?.close();
   }
+}
+
+function errorCode(err: unknown, exit: number): string {
+  const c = (err as { code?: unknown })?.code;
+  return typeof c === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(c) ? c : exit === ExitCode.USAGE ? 'USAGE' : 'FAILED';
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { UsageError } from './errors.js';
+
 /** Human output by default; `--json` prints one JSON document (or JSON lines for streams of items). */
 export interface Output {
   readonly json: boolean;
@@ -17,4 +20,11 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
       if (!json) stderr.write(`${text}\n`);
     },
   };
+}
+
+/** Replacing a file is a choice the user makes with --force, never a side effect. */
+export function refuseOverwrite(output: string, force: boolean | undefined): void {
+  if (output !== '-' && force !== true && existsSync(output)) {
+    throw new UsageError(`${output} already exists (give --force to replace it, or -o OUT)`);
+  }
 }

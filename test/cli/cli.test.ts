@@ -64,7 +64,7 @@ describe('kv-envelope CLI', { timeout: 60_000 }, () => {
     expect((await cli(['key', 'recover', 'tmp'])).code).toBe(0);
     expect((await cli(['key', 'show', 'tmp'])).code).toBe(0);
     expect((await cli(['key', 'delete', 'tmp'])).code).toBe(0);
-    expect((await cli(['key', 'purge', 'tmp'])).code).toBe(0);
+    expect((await cli(['key', 'purge', 'tmp', '--yes'])).code).toBe(0);
     expect((await cli(['key', 'recover', 'tmp'])).code).toBe(1);
   });
 

@@ -1,8 +1,9 @@
 /**
  * Packaging: what `npm pack` ships is what users get. Packs the repository (dist/ must already
- * be built: `npm test` builds first), installs the tarball into a throw-away project outside the
- * repository, and runs an ESM and a CommonJS consumer there, each doing real envelope and field
- * round trips through the public entry points.
+ * be built: `npm test` builds first), installs the tarball ALONE into a throw-away project outside
+ * the repository (a plain `npm install kv-envelope`), and runs an ESM and a CommonJS consumer there,
+ * each doing real envelope and field round trips through the public entry points, and the
+ * `kv-envelope` command through npx.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -76,9 +77,8 @@ beforeAll(async () => {
   await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'kv-envelope-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
   await copyFile(join(FIXTURES, 'consumer.mjs'), join(project, 'consumer.mjs'));
   for (const f of ['consumer.cjs', 'consumer-vault.mjs', 'consumer-vault.cjs']) await copyFile(join(FIXTURES, f), join(project, f));
-  // The optional peer the subpaths need, at the version the project is tested with.
-  const peer = `@azure/keyvault-keys@${JSON.parse(await readFile(join(ROOT, 'node_modules/@azure/keyvault-keys/package.json'), 'utf8')).version}`;
-  await run(NPM, ['install', join(work, pack.filename), peer, '--prefer-offline', '--no-audit', '--no-fund'], project);
+  // The tarball alone, as `npm install kv-envelope` does: nothing else is installed by hand.
+  await run(NPM, ['install', join(work, pack.filename), '--prefer-offline', '--no-audit', '--no-fund'], project);
 }, TIMEOUT);
 
 afterAll(async () => {
@@ -91,9 +91,9 @@ async function consumer(script: string): Promise<ConsumerReport> {
 }
 
 describe('npm pack', { timeout: TIMEOUT }, () => {
-  it('ships both builds with their declarations, and no sources or tests', () => {
+  it('ships both builds with their declarations and the LICENSE, and no sources or tests', () => {
     const files = pack.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js']));
     expect(files.filter((f) => /^(src|test|bench|examples|\.ci|node_modules)\//.test(f))).toEqual([]);
     expect(files.filter((f) => /(^|\/)(tsconfig[^/]*\.json|tsup\.config\.ts|vitest\.config\.ts|\.gitignore|package-lock\.json)$/.test(f))).toEqual([]);
     expect(pack.filename).toBe(`${rootPackage.name}-${rootPackage.version}.tgz`);
@@ -132,5 +132,73 @@ describe('npm pack', { timeout: TIMEOUT }, () => {
       join(project, 'node_modules', 'kv-envelope', 'dist', `azure.${ext}`),
       join(project, 'node_modules', 'kv-envelope', 'dist', `local-vault.${ext}`),
     ]);
+  });
+});
+
+describe('npx kv-envelope from a plain install', { timeout: TIMEOUT }, () => {
+  const npx = async (args: string[], cwd = project) => {
+    try {
+      const { stdout, stderr } = await exec(NPM === 'npm' ? 'npx' : 'npx.cmd', ['--no-install', 'kv-envelope', ...args], { cwd, env: { ...childEnv(), KV_ENVELOPE_HOME: '', AZURE_KEYVAULT_URL: '' }, timeout: TIMEOUT, maxBuffer: 64 << 20 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+
+  it('--help works (it crashed with ERR_MODULE_NOT_FOUND @azure/keyvault-keys when the Azure SDK was an optional peer)', async () => {
+    const r = await npx(['--help']);
+    expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: kv-envelope <command>/);
+  });
+
+  it('key create, encrypt, decrypt round trip on the embedded vault', async () => {
+    await writeFile(join(project, 'notes.txt'), 'from a plain install');
+    expect((await npx(['key', 'create', 'kek', '--size', '2048'])).code).toBe(0);
+    expect((await npx(['encrypt', '--key', 'kek', 'notes.txt'])).code).toBe(0);
+    const back = await npx(['decrypt', 'notes.txt.kve', '-o', '-']);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toBe('from a plain install');
+    expect(await readFile(join(project, '.kv-envelope', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
+  });
+
+  it('demo runs to its end and its last line is a command that works', async () => {
+    const r = await npx(['demo']);
+    expect(r.code, r.stderr).toBe(0);
+    const last = r.stdout.trim().split('\n').at(-1)!.trim();
+    expect(last).toBe('npx kv-envelope --help');
+    expect((await npx(last.split(' ').slice(2))).code).toBe(0);
+  });
+
+  it('--vault-url without @azure/identity (an optional peer) is one line with the fix, exit 2', async () => {
+    const r = await npx(['--vault-url', 'https://127.0.0.1:9', 'key', 'list']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^kv-envelope: --vault-url signs in with DefaultAzureCredential from @azure\/identity, which is not installed: npm install @azure\/identity/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+/**
+ * The published declarations as a TypeScript user compiles them: skipLibCheck false (every .d.ts
+ * checked, so an unresolved name such as KeyClient fails), under each supported module setting.
+ * The consumer also asserts that `credential` is typed (a number is rejected), not `any`.
+ */
+describe('TypeScript consumers of the packed declarations', { timeout: TIMEOUT }, () => {
+  let types: string;
+  const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  beforeAll(async () => {
+    types = join(work, 'types');
+    await mkdir(types);
+    await writeFile(join(types, 'package.json'), `${JSON.stringify({ name: 'kv-envelope-types', version: '1.0.0', private: true }, null, 2)}\n`);
+    const atTypes = `@types/node@${JSON.parse(await readFile(join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version}`;
+    await run(NPM, ['install', join(work, pack.filename), atTypes, '--prefer-offline', '--no-audit', '--no-fund'], types);
+    const source = await readFile(join(FIXTURES, 'types', 'consumer.ts'), 'utf8');
+    for (const ext of ['ts', 'mts', 'cts']) await writeFile(join(types, `consumer.${ext}`), source);
+    for (const f of ['base', 'nodenext', 'bundler', 'node10']) await copyFile(join(FIXTURES, 'types', `tsconfig.${f}.json`), join(types, `tsconfig.${f}.json`));
+  }, TIMEOUT);
+
+  it.each(['nodenext', 'bundler', 'node10'])('compiles with skipLibCheck false under moduleResolution %s', async (setting) => {
+    await expect(run(process.execPath, [TSC, '-p', `tsconfig.${setting}.json`], types)).resolves.toBe('');
   });
 });

@@ -14,11 +14,12 @@
  * @internal
  */
 import { CryptographyClient, KeyClient, type KeyClientOptions, type KeyVaultKey } from '@azure/keyvault-keys';
+import type { TokenCredential } from '@azure/core-auth';
 import { raceAbort } from '../../internal/abort.js';
 import { type ParsedKeyId, versionedId } from './key-id.js';
 
-/** The credential type the Azure clients take (`TokenCredential` of @azure/core-auth). */
-export type TokenCredential = ConstructorParameters<typeof KeyClient>[1];
+/** The credential type the Azure clients take (a named import, so the published .d.ts resolve it). */
+export type { TokenCredential };
 
 interface CryptoEntry {
   readonly kid: string;

@@ -58,7 +58,10 @@ export async function demoCommand(argv: string[], out: Output): Promise<number> 
   const fmt = (d: Record<string, number>) => (Object.keys(d).length === 0 ? 'no vault calls' : Object.entries(d).map(([op, n]) => `${op} ×${n}`).join(', '));
   const kekFor = () => new KeyVaultKek({ vaultUrl: vault.url, keyName: 'orders-kek', credential: vault.credential(), clientOptions: vault.clientOptions });
   try {
-    say(`kv-envelope demo on a fresh embedded local Key Vault (${vault.url})\n`);
+    say(`kv-envelope demo on a fresh in-memory local Key Vault (${vault.url}; nothing is written to your home folder)\n`);
+    say('Envelope encryption in two sentences: each piece of data is encrypted here with an AES-256 data key (DEK),');
+    say('and the DEK is wrapped (encrypted) by a key-encryption key (KEK) that never leaves the vault. You store the');
+    say('ciphertext with its wrapped DEK; the vault is asked to unwrap DEKs, never to see your data.\n');
     const keys = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
     await keys.createRsaKey('orders-kek', { keySize: 3072 });
     calls();
@@ -69,7 +72,7 @@ export async function demoCommand(argv: string[], out: Output): Promise<number> 
     for (let i = 0; i < 1000; i++) envelopes.push(await client.encrypt(enc.encode(`order #${i}`), { context: { tenant: 'acme' } }));
     const first = readWrappedKeys(envelopes[0]!)[0]!;
     let d = calls();
-    say(`1. encrypted 1,000 envelopes (${envelopes[0]!.length} bytes each) under ${short(first.kekId)} (${first.alg})`);
+    say(`1. encrypted 1,000 envelopes (${envelopes[0]!.length} bytes each); they share one DEK, wrapped once by the KEK ${short(first.kekId)} (${first.alg})`);
     say(`   vault: ${fmt(d)} — RSA-OAEP-256 wraps happen locally with the cached public key`);
     steps.push({ step: 'encrypt envelopes', count: 1000, bytes: envelopes[0]!.length, kekId: first.kekId, vaultCalls: d });
 
@@ -163,7 +166,11 @@ export async function demoCommand(argv: string[], out: Output): Promise<number> 
 
     const total = vault.stats.total;
     say(`\nTotal vault calls: ${total} (${fmt(vault.stats.byOperation as Record<string, number>)})`);
-    say('Next: kv-envelope --help, README.md, docs/.');
+    say('\nYour turn (keys go to ./.kv-envelope/, which gets a .gitignore: it holds private keys):');
+    say('  npx kv-envelope key create my-kek');
+    say('  npx kv-envelope encrypt --key my-kek FILE      # → FILE.kve; then: npx kv-envelope decrypt FILE.kve -o FILE.out');
+    say('All commands and options:');
+    say('  npx kv-envelope --help');
     if (out.json) out.result('', { vault: vault.url, steps, totalVaultCalls: total, byOperation: vault.stats.byOperation });
     return 0;
   } finally {
