@@ -5,10 +5,10 @@
  * @module
  */
 import { createHash, hash } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { assertBytes, assertString } from '../internal/bytes.js';
-import { isErrno, syncDirectory, writeTempSynced } from '../store/internal/file-io.js';
+import { isErrno, openIfExists, syncDirectory, writeTempSynced } from '../store/internal/file-io.js';
 
 /**
  * The digest every result of {@link rewrapEnvelopes} carries as `sourceDigest`: SHA-256 of the
@@ -95,13 +95,8 @@ interface Seen {
 
 /** SHA-256 of the file's current bytes and its identity, read in 64 KiB steps; undefined when it is gone. */
 async function currentDigest(path: string): Promise<Seen | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
+  const handle = await openIfExists(path);
+  if (handle === undefined) return undefined;
   try {
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(64 * 1024);

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -227,19 +228,27 @@ export class FileTooLargeError extends RangeError {
 }
 
 /**
+ * The file opened for reading, or undefined when it does not exist (other errors are thrown).
+ * @example `const handle = await openIfExists(path); if (handle) try { … } finally { await handle.close(); }`
+ */
+export async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+/**
  * Reads a whole file of at most {@link MAX_FILE_BYTES}; undefined when it does not exist.
  * @throws {FileTooLargeError} when the file is larger than the bound.
  * @example `const bytes = await readBounded(path, signal);`
  */
 export async function readBounded(path: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
   signal?.throwIfAborted();
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
+  const handle = await openIfExists(path);
+  if (handle === undefined) return undefined;
   try {
     const { size } = await handle.stat();
     if (size > MAX_FILE_BYTES) throw new FileTooLargeError(`file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte bound`);
