@@ -198,6 +198,7 @@ async function distributedRewrap() {
       const outs = await Promise.all(Array.from({ length: n }, () => run(work, token, vault.url)));
       const secs = (performance.now() - start) / 1000;
       const unwraps = (vault.stats.byOperation.unwrapKey ?? 0) - before;
+      console.log(`  ${n} workers: vault responses by status so far ${JSON.stringify(vault.stats.byStatus)}`);
       const done = outs.reduce((s, o) => s + o.rewrapped, 0);
       const remaining = Math.min(...outs.map((o) => o.remaining));
       if (done !== opts.rewrapRows || remaining !== 0) throw new Error(`bench: ${n} workers re-wrapped ${done} rows, ${remaining} left`);
