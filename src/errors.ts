@@ -48,7 +48,15 @@ export type EnvelopeErrorCode =
   | 'ERR_JWT_EXPIRED'
   | 'ERR_JWT_NOT_YET_VALID'
   | 'ERR_JWT_CLAIM_INVALID'
-  | 'ERR_JWT_SIGNING_FAILED';
+  | 'ERR_JWT_SIGNING_FAILED'
+  // kv-envelope/secrets (src/secrets/errors.ts)
+  | 'ERR_SECRET_REFERENCE'
+  | 'ERR_SECRET_VAULT_NOT_ALLOWED'
+  | 'ERR_SECRET_NOT_FOUND'
+  | 'ERR_SECRET_ACCESS_DENIED'
+  | 'ERR_SECRET_DISABLED'
+  | 'ERR_SECRET_EXPIRED'
+  | 'ERR_SECRET_UNAVAILABLE';
 
 /** Options accepted by every {@link EnvelopeError} constructor. */
 export interface EnvelopeErrorOptions {
