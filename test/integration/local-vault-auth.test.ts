@@ -16,6 +16,9 @@ const MATRIX: Record<VaultRole, Record<Action, boolean>> = {
   'Key Vault Crypto Officer': { create: true, rotate: true, delete: true, wrap: true, unwrap: true, sign: true, get: true },
   'Key Vault Crypto User': { create: false, rotate: false, delete: false, wrap: true, unwrap: true, sign: true, get: true },
   'Key Vault Crypto Service Encryption User': { create: false, rotate: false, delete: false, wrap: true, unwrap: true, sign: false, get: true },
+  'Key Vault Crypto Service Release User': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
+  'Key Vault Secrets Officer': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
+  'Key Vault Secrets User': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
   'Key Vault Reader': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: true },
 };
 

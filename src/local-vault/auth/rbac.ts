@@ -1,11 +1,12 @@
 /**
- * Azure RBAC for the keys data plane: the five built-in Key Vault roles, their data actions, and
- * role assignments at vault scope or on one key.
+ * Azure RBAC for the keys and secrets data planes: the built-in Key Vault roles with their real
+ * `dataActions` (wildcards included, as the role definitions write them), the data action each
+ * operation requires, and role assignments at vault scope or on one key.
  *
  * @module
  */
 import { forbidden } from '../http/errors.js';
-import type { VaultOperation } from '../service/operation.js';
+import { collectionOf, type VaultOperation } from '../service/operation.js';
 
 /** The built-in roles the local vault knows. */
 export const VAULT_ROLES = [
@@ -13,6 +14,9 @@ export const VAULT_ROLES = [
   'Key Vault Crypto Officer',
   'Key Vault Crypto User',
   'Key Vault Crypto Service Encryption User',
+  'Key Vault Crypto Service Release User',
+  'Key Vault Secrets Officer',
+  'Key Vault Secrets User',
   'Key Vault Reader',
 ] as const;
 
@@ -29,45 +33,86 @@ export interface RoleAssignment {
 /** The principal of `vault.credential()` without arguments: always Key Vault Administrator. */
 export const ADMIN_PRINCIPAL = 'local-vault-admin';
 
-// Data action (under Microsoft.KeyVault/vaults/) each operation requires.
+const VAULTS = 'Microsoft.KeyVault/vaults/';
+
+// The data action each operation requires (the service's "Azure permissions for Key Vault"
+// table): reading a deleted key is keys/read, recover and purge have their own actions, and
+// random bytes are a Managed HSM action that no vault role grants.
 const DATA_ACTIONS: Record<VaultOperation, string> = {
-  createKey: 'keys/create/action',
-  importKey: 'keys/import/action',
-  getKey: 'keys/read',
-  getKeys: 'keys/read',
-  getKeyVersions: 'keys/read',
-  getKeyAttestation: 'keys/read',
-  updateKey: 'keys/update/action',
-  deleteKey: 'keys/delete',
-  rotateKey: 'keys/rotate/action',
-  getKeyRotationPolicy: 'keyrotationpolicies/read',
-  updateKeyRotationPolicy: 'keyrotationpolicies/write',
-  backupKey: 'keys/backup/action',
-  restoreKey: 'keys/restore/action',
-  getDeletedKey: 'deletedkeys/read',
-  getDeletedKeys: 'deletedkeys/read',
-  recoverDeletedKey: 'deletedkeys/recover/action',
-  purgeDeletedKey: 'deletedkeys/delete',
-  encrypt: 'keys/encrypt/action',
-  decrypt: 'keys/decrypt/action',
-  wrapKey: 'keys/wrap/action',
-  unwrapKey: 'keys/unwrap/action',
-  sign: 'keys/sign/action',
-  verify: 'keys/verify/action',
-  release: 'keys/release/action',
-  getRandomBytes: 'rng/action',
+  createKey: `${VAULTS}keys/create/action`,
+  importKey: `${VAULTS}keys/import/action`,
+  getKey: `${VAULTS}keys/read`,
+  getKeys: `${VAULTS}keys/read`,
+  getKeyVersions: `${VAULTS}keys/read`,
+  getKeyAttestation: `${VAULTS}keys/read`,
+  updateKey: `${VAULTS}keys/update/action`,
+  deleteKey: `${VAULTS}keys/delete`,
+  rotateKey: `${VAULTS}keys/rotate/action`,
+  getKeyRotationPolicy: `${VAULTS}keyrotationpolicies/read`,
+  updateKeyRotationPolicy: `${VAULTS}keyrotationpolicies/write`,
+  backupKey: `${VAULTS}keys/backup/action`,
+  restoreKey: `${VAULTS}keys/restore/action`,
+  getDeletedKey: `${VAULTS}keys/read`,
+  getDeletedKeys: `${VAULTS}keys/read`,
+  recoverDeletedKey: `${VAULTS}keys/recover/action`,
+  purgeDeletedKey: `${VAULTS}keys/purge/action`,
+  encrypt: `${VAULTS}keys/encrypt/action`,
+  decrypt: `${VAULTS}keys/decrypt/action`,
+  wrapKey: `${VAULTS}keys/wrap/action`,
+  unwrapKey: `${VAULTS}keys/unwrap/action`,
+  sign: `${VAULTS}keys/sign/action`,
+  verify: `${VAULTS}keys/verify/action`,
+  release: `${VAULTS}keys/release/action`,
+  getRandomBytes: 'Microsoft.KeyVault/managedHsm/rng/action',
+  setSecret: `${VAULTS}secrets/setSecret/action`,
+  getSecret: `${VAULTS}secrets/getSecret/action`,
+  updateSecret: `${VAULTS}secrets/update/action`,
+  getSecrets: `${VAULTS}secrets/readMetadata/action`,
+  getSecretVersions: `${VAULTS}secrets/readMetadata/action`,
+  deleteSecret: `${VAULTS}secrets/delete`,
+  getDeletedSecret: `${VAULTS}secrets/readMetadata/action`,
+  getDeletedSecrets: `${VAULTS}secrets/readMetadata/action`,
+  recoverDeletedSecret: `${VAULTS}secrets/recover/action`,
+  purgeDeletedSecret: `${VAULTS}secrets/purge/action`,
+  backupSecret: `${VAULTS}secrets/backup/action`,
+  restoreSecret: `${VAULTS}secrets/restore/action`,
 };
 
-const CRYPTO = ['keys/encrypt/action', 'keys/decrypt/action', 'keys/wrap/action', 'keys/unwrap/action', 'keys/sign/action', 'keys/verify/action'];
+const CRYPTO = ['encrypt', 'decrypt', 'wrap', 'unwrap', 'sign', 'verify'].map((op) => `${VAULTS}keys/${op}/action`);
 
-// Built-in role definitions (dataActions), reduced to the keys data plane.
-const ROLE_ACTIONS: Record<VaultRole, ReadonlySet<string> | 'all'> = {
-  'Key Vault Administrator': 'all',
-  'Key Vault Crypto Officer': new Set(Object.values(DATA_ACTIONS)),
-  'Key Vault Crypto User': new Set(['keys/read', 'keys/update/action', 'keys/backup/action', 'rng/action', ...CRYPTO]),
-  'Key Vault Crypto Service Encryption User': new Set(['keys/read', 'keys/wrap/action', 'keys/unwrap/action']),
-  'Key Vault Reader': new Set(['keys/read', 'keyrotationpolicies/read', 'deletedkeys/read']),
+// The built-in role definitions' dataActions, as published (wildcards included).
+const ROLE_DATA_ACTIONS: Record<VaultRole, readonly string[]> = {
+  'Key Vault Administrator': [`${VAULTS}*`],
+  'Key Vault Crypto Officer': [`${VAULTS}keys/*`, `${VAULTS}keyrotationpolicies/*`],
+  'Key Vault Crypto User': [`${VAULTS}keys/read`, `${VAULTS}keys/update/action`, `${VAULTS}keys/backup/action`, ...CRYPTO],
+  'Key Vault Crypto Service Encryption User': [`${VAULTS}keys/read`, `${VAULTS}keys/wrap/action`, `${VAULTS}keys/unwrap/action`],
+  'Key Vault Crypto Service Release User': [`${VAULTS}keys/release/action`],
+  'Key Vault Secrets Officer': [`${VAULTS}secrets/*`],
+  'Key Vault Secrets User': [`${VAULTS}secrets/getSecret/action`, `${VAULTS}secrets/readMetadata/action`],
+  'Key Vault Reader': [`${VAULTS}*/read`, `${VAULTS}secrets/readMetadata/action`],
 };
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// Azure matches actions case-insensitively; '*' matches any run of characters, '/' included.
+const ROLE_PATTERNS: Record<VaultRole, readonly RegExp[]> = Object.fromEntries(
+  Object.entries(ROLE_DATA_ACTIONS).map(([role, actions]) => [
+    role,
+    actions.map((action) => new RegExp(`^${action.split('*').map(escapeRegExp).join('.*')}$`, 'i')),
+  ]),
+) as unknown as Record<VaultRole, readonly RegExp[]>;
+
+/** The data action `operation` requires, e.g. `Microsoft.KeyVault/vaults/secrets/getSecret/action`. */
+export function dataActionOf(operation: VaultOperation): string {
+  return DATA_ACTIONS[operation];
+}
+
+/** Whether the built-in `role` grants `action`. */
+export function roleGrants(role: VaultRole, action: string): boolean {
+  return ROLE_PATTERNS[role].some((pattern) => pattern.test(action));
+}
 
 /** Type guard for the role names in {@link VAULT_ROLES}. */
 export function isVaultRole(value: unknown): value is VaultRole {
@@ -98,27 +143,27 @@ export class RoleAssignments {
   }
 
   /**
-   * Allows `operation` on key `keyName` ('' for vault-wide operations) for `principal`, or
-   * throws the service's RBAC 403.
+   * Allows `operation` on object `name` ('' for vault-wide operations) for `principal`, or
+   * throws the service's RBAC 403 naming the missing data action. A scoped assignment covers
+   * the key of that name (in any letter case) and nothing else.
    *
    * @throws {VaultHttpError} 403 Forbidden, inner code `ForbiddenByRbac`.
    */
-  check(principal: string, operation: VaultOperation, keyName: string): void {
+  check(principal: string, operation: VaultOperation, name: string): void {
     if (principal === ADMIN_PRINCIPAL) return;
     const action = DATA_ACTIONS[operation];
-    const allowed = this.#assignments.some((a) => {
-      if (a.principal !== principal || (a.scope !== undefined && a.scope !== keyName)) return false;
-      const actions = ROLE_ACTIONS[a.role];
-      return actions === 'all' || actions.has(action);
-    });
+    const collection = collectionOf(operation);
+    const inScope = (scope: string | undefined): boolean =>
+      scope === undefined || (collection === 'keys' && name !== '' && scope.toLowerCase() === name.toLowerCase());
+    const allowed = this.#assignments.some((a) => a.principal === principal && inScope(a.scope) && roleGrants(a.role, action));
     if (allowed) return;
-    const resource = keyName ? `/keys/${keyName}` : '/';
+    const resource = name ? `/${collection}/${name}` : '/';
     throw forbidden(
       [
         'Caller is not authorized to perform action on resource.',
         'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
         `Caller: oid=${principal}`,
-        `Action: 'Microsoft.KeyVault/vaults/${action}'`,
+        `Action: '${action}'`,
         `Resource: '${resource}'`,
         'Assignment: (not found)',
         'DenyAssignmentId: null',

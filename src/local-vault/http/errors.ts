@@ -54,19 +54,28 @@ export function forbidden(message: string, innerCode?: string): VaultHttpError {
   return new VaultHttpError(403, 'Forbidden', message, innerCode === undefined ? {} : { innerCode });
 }
 
-/** 404 `KeyNotFound`, worded like the service. */
-export function keyNotFound(name: string, version?: string): VaultHttpError {
+/** The nouns of the object types, as the service's messages and error codes spell them. */
+export type ObjectNoun = 'Key' | 'Secret';
+
+/** 404 `KeyNotFound` / `SecretNotFound`, worded like the service. */
+export function objectNotFound(noun: ObjectNoun, name: string, version?: string): VaultHttpError {
   const id = version ? `${name}/${version}` : name;
+  const lower = noun.toLowerCase();
   return new VaultHttpError(
     404,
-    'KeyNotFound',
-    `A key with (name/id) ${id} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command.`,
+    `${noun}NotFound`,
+    `A ${lower} with (name/id) ${id} was not found in this key vault. If you recently deleted this ${lower} you may be able to recover it using the correct recovery command.`,
   );
 }
 
-/** 404 `KeyNotFound` for the deleted-keys collection. */
-export function deletedKeyNotFound(name: string): VaultHttpError {
-  return new VaultHttpError(404, 'KeyNotFound', `Deleted Key not found: ${name}`);
+/** 404 `KeyNotFound` / `SecretNotFound` for the deleted-objects collections. */
+export function deletedObjectNotFound(noun: ObjectNoun, name: string): VaultHttpError {
+  return new VaultHttpError(404, `${noun}NotFound`, `Deleted ${noun} not found: ${name}`);
+}
+
+/** 404 `KeyNotFound`, worded like the service. */
+export function keyNotFound(name: string, version?: string): VaultHttpError {
+  return objectNotFound('Key', name, version);
 }
 
 /** 429 `Throttled` as the service sends it: no `Retry-After` unless `headers` adds one. */

@@ -18,7 +18,7 @@ export interface Route {
 type MethodTable = Partial<Record<string, VaultOperation>>;
 
 // Key Vault object names: 1-127 characters of 0-9, a-z, A-Z and '-'.
-const KEY_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+const OBJECT_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
 const KEY_ACTIONS: Record<string, MethodTable> = {
   create: { POST: 'createKey' },
@@ -42,7 +42,54 @@ const VERSION_ACTIONS: Record<string, MethodTable> = {
 const KEY: MethodTable = { GET: 'getKey', PATCH: 'updateKey', PUT: 'importKey', DELETE: 'deleteKey' };
 const KEY_VERSION: MethodTable = { GET: 'getKey', PATCH: 'updateKey' };
 
-function own(table: Record<string, MethodTable>, key: string): MethodTable | undefined {
+const SECRET_ACTIONS: Record<string, MethodTable> = {
+  backup: { POST: 'backupSecret' },
+  versions: { GET: 'getSecretVersions' },
+};
+const SECRET: MethodTable = { GET: 'getSecret', PATCH: 'updateSecret', PUT: 'setSecret', DELETE: 'deleteSecret' };
+const SECRET_VERSION: MethodTable = { GET: 'getSecret', PATCH: 'updateSecret' };
+
+/** The routes of one object collection (`keys`, `secrets`) and of its deleted objects. */
+interface CollectionRoutes {
+  noun: string;
+  list: VaultOperation;
+  restore: VaultOperation;
+  object: MethodTable;
+  objectActions: Record<string, MethodTable>;
+  version: MethodTable;
+  versionActions: Record<string, MethodTable>;
+  deleted: { list: VaultOperation; object: MethodTable; recover: VaultOperation };
+}
+
+const COLLECTIONS: Record<string, CollectionRoutes> = {
+  keys: {
+    noun: 'key',
+    list: 'getKeys',
+    restore: 'restoreKey',
+    object: KEY,
+    objectActions: KEY_ACTIONS,
+    version: KEY_VERSION,
+    versionActions: VERSION_ACTIONS,
+    deleted: { list: 'getDeletedKeys', object: { GET: 'getDeletedKey', DELETE: 'purgeDeletedKey' }, recover: 'recoverDeletedKey' },
+  },
+  secrets: {
+    noun: 'secret',
+    list: 'getSecrets',
+    restore: 'restoreSecret',
+    object: SECRET,
+    objectActions: SECRET_ACTIONS,
+    version: SECRET_VERSION,
+    versionActions: {},
+    deleted: {
+      list: 'getDeletedSecrets',
+      object: { GET: 'getDeletedSecret', DELETE: 'purgeDeletedSecret' },
+      recover: 'recoverDeletedSecret',
+    },
+  },
+};
+const DELETED_COLLECTIONS: Record<string, string> = { deletedkeys: 'keys', deletedsecrets: 'secrets' };
+
+function own<T>(table: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
@@ -69,7 +116,7 @@ function segmentsOf(pathname: string): string[] {
  * Routes a request.
  *
  * @throws {VaultHttpError} 404 for an unknown path, 405 for a wrong method, 400 for an invalid
- *   key name.
+ *   object name.
  */
 export function route(method: string, pathname: string): Route {
   const segments = segmentsOf(pathname);
@@ -78,22 +125,27 @@ export function route(method: string, pathname: string): Route {
   const at = (operation: VaultOperation, version = ''): Route => ({ operation, name, version });
   if (rest.length > 0) throw notFound(pathname);
   if (collection === 'rng' && segments.length === 1) return at(pick({ POST: 'getRandomBytes' }, method, pathname));
-  if (collection === 'keys' && segments.length === 1) return at(pick({ GET: 'getKeys' }, method, pathname));
-  if (collection === 'deletedkeys' && segments.length === 1) return at(pick({ GET: 'getDeletedKeys' }, method, pathname));
-  if (collection === 'keys' && name === 'restore' && segments.length === 2) {
-    return at(pick({ POST: 'restoreKey' }, method, pathname));
+  const deletedOf = own(DELETED_COLLECTIONS, collection ?? '');
+  const table = own(COLLECTIONS, deletedOf ?? collection ?? '');
+  if (!table) throw notFound(pathname);
+  if (segments.length === 1) return at(pick({ GET: deletedOf ? table.deleted.list : table.list }, method, pathname));
+  if (!deletedOf && name === 'restore' && segments.length === 2) return at(pick({ POST: table.restore }, method, pathname));
+  if (!OBJECT_NAME.test(name)) {
+    throw badParameter(`The ${table.noun} name '${name}' is invalid. ${capitalize(table.noun)} names are 1-127 characters of 0-9, a-z, A-Z and '-'.`);
   }
-  if (collection !== 'keys' && collection !== 'deletedkeys') throw notFound(pathname);
-  if (!KEY_NAME.test(name)) throw badParameter(`The key name '${name}' is invalid. Key names are 1-127 characters of 0-9, a-z, A-Z and '-'.`);
-  if (collection === 'deletedkeys') {
-    if (!third && fourth === undefined) return at(pick({ GET: 'getDeletedKey', DELETE: 'purgeDeletedKey' }, method, pathname));
-    if (fourth === undefined && third === 'recover') return at(pick({ POST: 'recoverDeletedKey' }, method, pathname));
+  if (deletedOf) {
+    if (!third && fourth === undefined) return at(pick(table.deleted.object, method, pathname));
+    if (fourth === undefined && third === 'recover') return at(pick({ POST: table.deleted.recover }, method, pathname));
     throw notFound(pathname);
   }
-  if (third === undefined) return at(pick(KEY, method, pathname));
+  if (third === undefined) return at(pick(table.object, method, pathname));
   if (fourth === undefined) {
-    const action = own(KEY_ACTIONS, third.toLowerCase());
-    return action ? at(pick(action, method, pathname)) : at(pick(KEY_VERSION, method, pathname), third);
+    const action = own(table.objectActions, third.toLowerCase());
+    return action ? at(pick(action, method, pathname)) : at(pick(table.version, method, pathname), third);
   }
-  return at(pick(own(VERSION_ACTIONS, fourth.toLowerCase()), method, pathname), third);
+  return at(pick(own(table.versionActions, fourth.toLowerCase()), method, pathname), third);
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
 }

@@ -1,16 +1,18 @@
 /**
  * The state file's format: one JSON document holding the vault's identity (tenant, master
  * secret, TLS identity, the https port key ids name), its role assignments and its objects,
- * one collection per object type (today `keys`; secrets and certificates join as siblings), and
+ * one collection per object type (`keys`, `secrets`; certificates join as a sibling), and
  * a generation counter that every write increments. It holds private keys and the
  * token-signing secret: mode 0600, keep it out of version control.
  *
- * Version 1 (keys at the top level, no generation) is read and written back as version 2.
+ * Version 1 (keys at the top level, no generation) is read and written back as version 2. A
+ * collection added later (secrets) is optional when reading: a file written before it existed
+ * loads with that collection empty.
  *
  * @module
  */
 import { isVaultRole, type RoleAssignment } from '../auth/rbac.js';
-import type { KeyRecord } from '../service/state.js';
+import type { KeyRecord, SecretRecord } from '../service/state.js';
 import type { TlsIdentity } from '../transport/certificate.js';
 
 const FORMAT = 'kv-envelope/local-vault-state';
@@ -22,10 +24,11 @@ const VERSION = 2;
  */
 export interface VaultObjects {
   keys: KeyRecord[];
+  secrets: SecretRecord[];
 }
 
 /** The names of {@link VaultObjects}' collections. */
-export const OBJECT_COLLECTIONS = ['keys'] as const satisfies readonly (keyof VaultObjects)[];
+export const OBJECT_COLLECTIONS = ['keys', 'secrets'] as const satisfies readonly (keyof VaultObjects)[];
 
 /** The vault's identity: what must stay the same for tokens, backups and kids to stay valid. */
 export interface VaultIdentity {
@@ -72,7 +75,10 @@ export function parseStateFile(path: string, text: string): VaultSnapshot {
   const secret = typeof identity.secret === 'string' ? Buffer.from(identity.secret, 'base64url') : Buffer.alloc(0);
   if (secret.length !== 32 || typeof identity.tenantId !== 'string') throw corrupt(path, 'no secret or tenant');
   if (objects === null || typeof objects !== 'object') throw corrupt(path, 'no objects');
-  for (const name of OBJECT_COLLECTIONS) if (!Array.isArray(objects[name])) throw corrupt(path, `no ${name}`);
+  if (!Array.isArray(objects.keys)) throw corrupt(path, 'no keys');
+  // why: collections added after keys (secrets) are absent from older files: they start empty.
+  const collections = Object.fromEntries(OBJECT_COLLECTIONS.map((name) => [name, objects[name] ?? []]));
+  for (const name of OBJECT_COLLECTIONS) if (!Array.isArray(collections[name])) throw corrupt(path, `no ${name}`);
   const port = identity.httpsPort;
   const roles = Array.isArray(parsed.roleAssignments) ? (parsed.roleAssignments as RoleAssignment[]) : [];
   return {
@@ -84,7 +90,7 @@ export function parseStateFile(path: string, text: string): VaultSnapshot {
       httpsPort: Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536 ? (port as number) : undefined,
     },
     roleAssignments: roles.filter((a) => typeof a?.principal === 'string' && isVaultRole(a.role)),
-    objects: objects as unknown as VaultObjects,
+    objects: collections as unknown as VaultObjects,
   };
 }
 

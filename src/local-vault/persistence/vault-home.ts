@@ -49,11 +49,13 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
       if (identity) Object.assign(identity, { tls: next.tls, httpsPort: next.httpsPort });
       else identity = { ...next };
       state.keys.clear();
-      for (const record of snapshot.objects.keys) state.keys.set(record.name, record);
+      for (const record of snapshot.objects.keys) state.keys.set(record);
+      state.secrets.clear();
+      for (const record of snapshot.objects.secrets) state.secrets.set(record);
       roles.replaceAll(snapshot.roleAssignments);
     },
     capture() {
-      return { identity: { ...identity! }, roleAssignments: roles.list(), objects: { keys: [...state.keys.values()] } };
+      return { identity: { ...identity! }, roleAssignments: roles.list(), objects: { keys: state.keys.values(), secrets: state.secrets.values() } };
     },
     takeChanged: () => state.takeChanged(),
   };

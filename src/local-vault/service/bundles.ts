@@ -1,6 +1,6 @@
 /**
- * Response shapes: KeyBundle, KeyItem, DeletedKeyBundle and DeletedKeyItem as the service
- * sends them (snake_case JWK members, Unix-second times, ids built from the request's origin),
+ * Response shapes: KeyBundle and KeyItem (deleted ones add {@link deletionFields}) as the
+ * service sends them (snake_case JWK members, Unix-second times, ids built from the request's origin),
  * and paged lists: `{ value, nextLink }` with `maxresults` (1..25, default 25) and an opaque
  * `$skiptoken` in the nextLink, which carries the request's origin and api-version.
  *
@@ -9,6 +9,7 @@
 import { publicMembers } from '../crypto/key-material.js';
 import { badParameter } from '../http/errors.js';
 import type { OperationContext } from './operation.js';
+import type { DeletionRecord, ObjectVersionRecord } from './objects.js';
 import type { KeyRecord, KeyVersionRecord, VaultState } from './state.js';
 
 /** `https://host[:port]/keys/{name}[/{version}]`. */
@@ -16,7 +17,8 @@ export function keyId(base: string, name: string, version?: string): string {
   return version ? `${base}/keys/${name}/${version}` : `${base}/keys/${name}`;
 }
 
-function attributes(state: VaultState, version: KeyVersionRecord): Record<string, unknown> {
+/** The `attributes` member of any object version's response. */
+export function objectAttributes(state: VaultState, version: ObjectVersionRecord): Record<string, unknown> {
   const a = version.attributes;
   const out: Record<string, unknown> = { enabled: a.enabled };
   if (a.nbf !== undefined) out.nbf = a.nbf;
@@ -30,7 +32,7 @@ function attributes(state: VaultState, version: KeyVersionRecord): Record<string
 }
 
 function common(state: VaultState, version: KeyVersionRecord, out: Record<string, unknown>): Record<string, unknown> {
-  out.attributes = attributes(state, version);
+  out.attributes = objectAttributes(state, version);
   if (version.tags) out.tags = { ...version.tags };
   if (version.releasePolicy) out.release_policy = { ...version.releasePolicy };
   return out;
@@ -58,11 +60,12 @@ export function keyItem(
   return common(state, version, { kid: keyId(base, record.name, withVersion ? version.version : undefined) });
 }
 
-function deletion(base: string, record: KeyRecord): Record<string, unknown> {
+/** The members a deleted object's bundle and item add: `recoveryId` and the two dates. */
+export function deletionFields(base: string, deletedCollection: string, name: string, deleted: DeletionRecord | undefined): Record<string, unknown> {
   return {
-    recoveryId: `${base}/deletedkeys/${record.name}`,
-    deletedDate: record.deleted?.deletedDate,
-    scheduledPurgeDate: record.deleted?.scheduledPurgeDate,
+    recoveryId: `${base}/${deletedCollection}/${name}`,
+    deletedDate: deleted?.deletedDate,
+    scheduledPurgeDate: deleted?.scheduledPurgeDate,
   };
 }
 
@@ -71,16 +74,6 @@ export function currentVersion(record: KeyRecord): KeyVersionRecord {
   const version = record.versions.at(-1);
   if (!version) throw new Error(`key ${record.name} has no versions`);
   return version;
-}
-
-/** The DeletedKeyBundle of a soft-deleted key (its current version). */
-export function deletedKeyBundle(state: VaultState, base: string, record: KeyRecord): Record<string, unknown> {
-  return { ...keyBundle(state, base, record, currentVersion(record)), ...deletion(base, record) };
-}
-
-/** A DeletedKeyItem for the deleted-keys list. */
-export function deletedKeyItem(state: VaultState, base: string, record: KeyRecord): Record<string, unknown> {
-  return { ...keyItem(state, base, record, currentVersion(record), false), ...deletion(base, record) };
 }
 
 /** The service's largest (and default) page size. */

@@ -1,75 +1,21 @@
 /**
- * Soft delete: delete, get/list deleted keys, recover, purge, and the automatic purge once the
- * retention period has passed (evaluated against the injected clock on every request).
+ * Soft delete of keys: the shared machinery of soft-delete.ts on the keys row.
  *
  * @module
  */
-import { deletedKeyNotFound, forbidden } from '../http/errors.js';
-import { currentVersion, deletedKeyBundle, deletedKeyItem, keyBundle, page } from './bundles.js';
-import { ok, type OperationContext, type OperationResult } from './operation.js';
-import type { KeyRecord, VaultState } from './state.js';
+import { KEY_OBJECTS } from './object-types.js';
+import type { OperationContext, OperationResult } from './operation.js';
+import { getDeleted, listDeleted, purgeDeleted, recoverDeleted, softDelete } from './soft-delete.js';
 
-const DAY = 86_400;
+export { purgeExpired } from './soft-delete.js';
 
-/** `DELETE /keys/{name}`: soft-deletes every version; the name is held until purge or recovery. */
-export function deleteKey(ctx: OperationContext): OperationResult {
-  const record = ctx.state.activeKey(ctx.name);
-  const now = ctx.state.now();
-  record.deleted = { deletedDate: now, scheduledPurgeDate: now + ctx.state.settings.softDeleteRetentionDays * DAY };
-  ctx.state.markChanged();
-  return ok(deletedKeyBundle(ctx.state, ctx.base, record));
-}
-
-function deletedRecord(state: VaultState, name: string): KeyRecord {
-  const record = state.keys.get(name);
-  if (!record?.deleted) throw deletedKeyNotFound(name);
-  return record;
-}
-
+/** `DELETE /keys/{name}`. */
+export const deleteKey = (ctx: OperationContext): OperationResult => softDelete(KEY_OBJECTS, ctx);
 /** `GET /deletedkeys/{name}`. */
-export function getDeletedKey(ctx: OperationContext): OperationResult {
-  return ok(deletedKeyBundle(ctx.state, ctx.base, deletedRecord(ctx.state, ctx.name)));
-}
-
+export const getDeletedKey = (ctx: OperationContext): OperationResult => getDeleted(KEY_OBJECTS, ctx);
 /** `GET /deletedkeys`, paged. */
-export function getDeletedKeys(ctx: OperationContext): OperationResult {
-  const items = ctx.state.deletedKeys().map((record) => deletedKeyItem(ctx.state, ctx.base, record));
-  return ok(page(items, ctx, '/deletedkeys'));
-}
-
-/** `POST /deletedkeys/{name}/recover`: the key returns with all its versions. */
-export function recoverDeletedKey(ctx: OperationContext): OperationResult {
-  const record = deletedRecord(ctx.state, ctx.name);
-  delete record.deleted;
-  ctx.state.markChanged();
-  return ok(keyBundle(ctx.state, ctx.base, record, currentVersion(record)));
-}
-
-/**
- * `DELETE /deletedkeys/{name}`: permanent removal, 204.
- *
- * @throws {VaultHttpError} 403 when purge protection is on (the service purges at the
- *   scheduled date by itself).
- */
-export function purgeDeletedKey(ctx: OperationContext): OperationResult {
-  const record = deletedRecord(ctx.state, ctx.name);
-  if (ctx.state.settings.purgeProtection) {
-    throw forbidden(
-      'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
-    );
-  }
-  ctx.state.keys.delete(record.name);
-  ctx.state.markChanged();
-  return { status: 204 };
-}
-
-/** Purges every soft-deleted key whose scheduled purge date has passed. */
-export function purgeExpired(state: VaultState): void {
-  const now = state.now();
-  for (const record of state.keys.values()) {
-    if (record.deleted && record.deleted.scheduledPurgeDate <= now) {
-      state.keys.delete(record.name);
-      state.markChanged();
-    }
-  }
-}
+export const getDeletedKeys = (ctx: OperationContext): OperationResult => listDeleted(KEY_OBJECTS, ctx);
+/** `POST /deletedkeys/{name}/recover`. */
+export const recoverDeletedKey = (ctx: OperationContext): OperationResult => recoverDeleted(KEY_OBJECTS, ctx);
+/** `DELETE /deletedkeys/{name}`: 204, or 403 under purge protection. */
+export const purgeDeletedKey = (ctx: OperationContext): OperationResult => purgeDeleted(KEY_OBJECTS, ctx);

@@ -6,11 +6,12 @@
 import { CURVES, FAMILIES, KEY_TYPES, lookup, type KeyFamily, type KeyType } from '../crypto/algorithms.js';
 import { isCurveName } from '../crypto/ec.js';
 import { generateMaterial, importMaterial, materialSize, type KeyMaterial, type KeySpec } from '../crypto/key-material.js';
-import { badParameter, conflict, forbidden } from '../http/errors.js';
+import { badParameter, forbidden } from '../http/errors.js';
 import { currentVersion, keyBundle, keyItem, page } from './bundles.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import { applyAttributes, importedKeyType, optionalObject, parseKeyOps, parseTags } from './requests.js';
-import { newVersionId, type KeyRecord, type KeyVersionRecord, type VaultState } from './state.js';
+import { appendVersion, assertNameUsable as assertObjectNameUsable, KEY_OBJECTS } from './object-types.js';
+import type { KeyRecord, KeyVersionRecord, VaultState } from './state.js';
 
 /** The generation spec of an existing version (rotation makes "the same key again"). */
 export function specOf(material: KeyMaterial): KeySpec {
@@ -19,21 +20,17 @@ export function specOf(material: KeyMaterial): KeySpec {
 }
 
 /**
- * Rejects a name held by a soft-deleted key.
+ * Rejects a name (in any letter case) held by a soft-deleted key.
  *
  * @throws {VaultHttpError} 409 Conflict `ObjectIsDeletedButRecoverable`.
  */
 export function assertNameUsable(state: VaultState, name: string): void {
-  if (state.keys.get(name)?.deleted) {
-    throw conflict(
-      `Key ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.`,
-      'ObjectIsDeletedButRecoverable',
-    );
-  }
+  assertObjectNameUsable(KEY_OBJECTS, state, name);
 }
 
 /**
- * Appends a version to key `name`, creating the key record when needed.
+ * Appends a version to key `name`, creating the key record when needed (names compare
+ * case-insensitively; the record keeps the spelling it was created with).
  *
  * @throws {VaultHttpError} 409 Conflict when the name belongs to a soft-deleted key.
  */
@@ -41,13 +38,7 @@ export function addVersion(state: VaultState, name: string, version: Omit<KeyVer
   record: KeyRecord;
   version: KeyVersionRecord;
 } {
-  assertNameUsable(state, name);
-  const record = state.keys.get(name) ?? { name, versions: [] };
-  const added = { version: newVersionId(), ...version };
-  record.versions.push(added);
-  state.keys.set(name, record);
-  state.markChanged();
-  return { record, version: added };
+  return appendVersion(KEY_OBJECTS, state, name, version);
 }
 
 function creationSpec(family: KeyFamily, body: Record<string, unknown>): KeySpec {
@@ -148,5 +139,5 @@ export function getKeys(ctx: OperationContext): OperationResult {
 export function getKeyVersions(ctx: OperationContext): OperationResult {
   const record = ctx.state.activeKey(ctx.name);
   const items = record.versions.map((version) => keyItem(ctx.state, ctx.base, record, version, true));
-  return ok(page(items, ctx, `/keys/${ctx.name}/versions`));
+  return ok(page(items, ctx, `/keys/${record.name}/versions`));
 }

@@ -34,22 +34,39 @@ export const VAULT_OPERATIONS = [
   'release',
   'getKeyAttestation',
   'getRandomBytes',
+  'setSecret',
+  'getSecret',
+  'updateSecret',
+  'getSecrets',
+  'getSecretVersions',
+  'deleteSecret',
+  'getDeletedSecret',
+  'getDeletedSecrets',
+  'recoverDeletedSecret',
+  'purgeDeletedSecret',
+  'backupSecret',
+  'restoreSecret',
 ] as const;
 
 /** One data-plane operation name. */
 export type VaultOperation = (typeof VAULT_OPERATIONS)[number];
 
+/** The object collection an operation works on (`keys` for the vault-wide `getRandomBytes`). */
+export function collectionOf(operation: VaultOperation): 'keys' | 'secrets' {
+  return /Secrets?$/.test(operation) ? 'secrets' : 'keys';
+}
+
 /** The parsed request an operation runs on. */
 export interface OperationContext {
-  /** The vault's keys and clock. */
+  /** The vault's objects and clock. */
   state: VaultState;
   /** The vault's secrets (backup sealing). */
   secrets: VaultSecrets;
   /** `scheme://host[:port]` of the request: every id in the response is built from it. */
   base: string;
-  /** The key name from the path (`''` for vault-wide operations). */
+  /** The object name from the path (`''` for vault-wide operations). */
   name: string;
-  /** The key version from the path (`''` = current). */
+  /** The object version from the path (`''` = current). */
   version: string;
   /** The parsed JSON body (`{}` when empty). */
   body: Record<string, unknown>;

@@ -1,35 +1,27 @@
 /**
- * The vault's in-memory state: keys with their versions, rotation policies and soft-delete
- * marks. Everything here is plain JSON so that the state file and backups serialise it as-is.
+ * The vault's in-memory state: one {@link ObjectCollection} per object type (keys with their
+ * versions, rotation policies and soft-delete marks; secrets with theirs). Everything here is
+ * plain JSON so that the state file and backups serialise it as-is.
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { KeyOperation, KeyType } from '../crypto/algorithms.js';
 import type { KeyMaterial } from '../crypto/key-material.js';
 import { keyNotFound } from '../http/errors.js';
+import { ObjectCollection, type ObjectAttributesRecord, type ObjectVersionRecord, type VersionedRecord } from './objects.js';
+
+export { newVersionId } from './objects.js';
 
 /** Key attributes, times in Unix seconds. */
-export interface KeyAttributesRecord {
-  enabled: boolean;
-  nbf?: number;
-  exp?: number;
-  created: number;
-  updated: number;
-  exportable?: boolean;
-}
+export type KeyAttributesRecord = ObjectAttributesRecord;
 
 /** One key version. */
-export interface KeyVersionRecord {
-  version: string;
+export interface KeyVersionRecord extends ObjectVersionRecord {
   kty: KeyType;
   material: KeyMaterial;
   keyOps: KeyOperation[];
-  attributes: KeyAttributesRecord;
-  tags?: Record<string, string>;
   releasePolicy?: Record<string, unknown>;
 }
-
 /** One lifetime action of a rotation policy (type normalised to `Rotate` / `Notify`). */
 export interface LifetimeActionRecord {
   trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string };
@@ -45,12 +37,18 @@ export interface RotationPolicyRecord {
 }
 
 /** A key: its versions (oldest first; the last one is current), policy and deletion state. */
-export interface KeyRecord {
-  name: string;
-  versions: KeyVersionRecord[];
+export interface KeyRecord extends VersionedRecord<KeyVersionRecord> {
   rotationPolicy?: RotationPolicyRecord;
-  deleted?: { deletedDate: number; scheduledPurgeDate: number };
 }
+
+/** One secret version: the value (up to 25 KB) and its metadata. */
+export interface SecretVersionRecord extends ObjectVersionRecord {
+  value: string;
+  contentType?: string;
+}
+
+/** A secret: its versions (oldest first; the last one is current) and deletion state. */
+export type SecretRecord = VersionedRecord<SecretVersionRecord>;
 
 /** Vault-wide settings that shape responses. */
 export interface VaultSettings {
@@ -58,18 +56,15 @@ export interface VaultSettings {
   purgeProtection: boolean;
 }
 
-/** Key Vault's 32-hex-character version ids. */
-export function newVersionId(): string {
-  return randomBytes(16).toString('hex');
-}
-
 /**
- * All keys of one vault plus the clock. Lookups that fail throw the service's 404s, so that
+ * All objects of one vault plus the clock. Lookups that fail throw the service's 404s, so that
  * operations read like the REST reference.
  */
 export class VaultState {
-  /** Keys by name, active and soft-deleted alike. */
-  readonly keys = new Map<string, KeyRecord>();
+  /** Keys by case-insensitive name, active and soft-deleted alike. */
+  readonly keys = new ObjectCollection<KeyRecord>();
+  /** Secrets by case-insensitive name, active and soft-deleted alike. */
+  readonly secrets = new ObjectCollection<SecretRecord>();
   /** Retention and purge protection. */
   readonly settings: VaultSettings;
   readonly #clock: () => number;
@@ -119,12 +114,7 @@ export class VaultState {
 
   /** Active keys sorted by name. */
   activeKeys(): KeyRecord[] {
-    return [...this.keys.values()].filter((k) => !k.deleted).sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  /** Soft-deleted keys sorted by name. */
-  deletedKeys(): KeyRecord[] {
-    return [...this.keys.values()].filter((k) => k.deleted).sort((a, b) => a.name.localeCompare(b.name));
+    return this.keys.active();
   }
 
   /** The service's recovery level for this vault's retention and purge protection. */

@@ -14,12 +14,24 @@ import { throttled } from '../http/errors.js';
 import type { VaultSecrets } from '../secrets.js';
 import { currentVersion } from './bundles.js';
 import type { OperationContext, OperationResult } from './operation.js';
-import { backupKey, restoreKey } from './backup.js';
+import { backupKey, backupSecret, restoreKey, restoreSecret } from './backup.js';
 import { decrypt, encrypt, getKeyAttestation, getRandomBytes, release, sign, unwrapKey, verify, wrapKey } from './crypto-operations.js';
 import { deleteKey, getDeletedKey, getDeletedKeys, purgeDeletedKey, purgeExpired, recoverDeletedKey } from './deleted-keys.js';
 import { createKey, getKey, getKeys, getKeyVersions, importKey, updateKey } from './key-management.js';
-import type { VaultOperation } from './operation.js';
+import { collectionOf, type VaultOperation } from './operation.js';
 import { applyRotationPolicy, getKeyRotationPolicy, rotateKey, updateKeyRotationPolicy } from './rotation-policy.js';
+import {
+  deleteSecret,
+  getDeletedSecret,
+  getDeletedSecrets,
+  getSecret,
+  getSecrets,
+  getSecretVersions,
+  purgeDeletedSecret,
+  recoverDeletedSecret,
+  setSecret,
+  updateSecret,
+} from './secret-management.js';
 import type { VaultState } from './state.js';
 import { requestLimitClass, Throttle } from './throttle.js';
 
@@ -51,6 +63,18 @@ const OPERATIONS: Record<VaultOperation, Operation> = {
   release,
   getKeyAttestation,
   getRandomBytes,
+  setSecret,
+  getSecret,
+  updateSecret,
+  getSecrets,
+  getSecretVersions,
+  deleteSecret,
+  getDeletedSecret,
+  getDeletedSecrets,
+  recoverDeletedSecret,
+  purgeDeletedSecret,
+  backupSecret,
+  restoreSecret,
 };
 const CREATE_OPERATIONS: ReadonlySet<VaultOperation> = new Set(['createKey', 'importKey', 'rotateKey']);
 /** Operations that change the state by themselves (reads may too, through maintenance). */
@@ -64,6 +88,12 @@ const WRITE_OPERATIONS: ReadonlySet<VaultOperation> = new Set([
   'restoreKey',
   'recoverDeletedKey',
   'purgeDeletedKey',
+  'setSecret',
+  'updateSecret',
+  'deleteSecret',
+  'recoverDeletedSecret',
+  'purgeDeletedSecret',
+  'restoreSecret',
 ]);
 
 /** The state's durable copy, shared with other processes (see persistence/durable-state.ts). */
@@ -171,13 +201,14 @@ export class VaultService {
 
   async #maintain(operation: VaultOperation, name: string): Promise<void> {
     purgeExpired(this.state);
+    if (collectionOf(operation) !== 'keys') return;
     const touched = operation === 'getKeys' ? this.state.activeKeys() : [this.state.keys.get(name)];
     for (const record of touched) if (record) await applyRotationPolicy(this.state, record);
   }
 
   #admit(operation: VaultOperation, request: ServiceRequest): void {
     if (!this.#throttle) return;
-    const record = this.state.keys.get(request.name);
+    const record = collectionOf(operation) === 'keys' ? this.state.keys.get(request.name) : undefined;
     const current = record && record.versions.length > 0 ? currentVersion(record) : undefined;
     const limitClass = requestLimitClass(operation, request.body, current);
     if (!this.#throttle.admit(limitClass, CREATE_OPERATIONS.has(operation))) throw throttled();

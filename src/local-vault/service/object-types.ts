@@ -1,0 +1,120 @@
+/**
+ * The object-type table: what differs between keys and secrets (and next certificates) — the
+ * collection, the nouns and codes of errors, the response shapes, the backup header — so that
+ * versions, soft delete, backup and paging are written once, parameterised by a row here.
+ *
+ * @module
+ */
+import { conflict, deletedObjectNotFound, objectNotFound, type ObjectNoun } from '../http/errors.js';
+import { keyBundle, keyItem } from './bundles.js';
+import { newVersionId, type ObjectCollection, type VersionedRecord } from './objects.js';
+import { secretItem, secretProperties } from './secret-bundles.js';
+import type { KeyRecord, SecretRecord, VaultState } from './state.js';
+
+/** The version record type of a record type. */
+export type VersionOf<R extends VersionedRecord> = R['versions'][number];
+
+/** One row of the object-type table. */
+export interface ObjectType<R extends VersionedRecord> {
+  noun: ObjectNoun;
+  /** The path segment of the collection: `keys`, `secrets`. */
+  collection: 'keys' | 'secrets';
+  /** The path segment of its soft-deleted objects: `deletedkeys`, `deletedsecrets`. */
+  deletedCollection: 'deletedkeys' | 'deletedsecrets';
+  /** The first bytes of a backup blob of this type (also its AES-GCM additional data). */
+  backupMagic: Buffer;
+  records(state: VaultState): ObjectCollection<R>;
+  /** The response of one version for delete/recover/restore (a KeyBundle; a SecretBundle without the value). */
+  bundle(state: VaultState, base: string, record: R, version: VersionOf<R>): Record<string, unknown>;
+  /** The list item of one version; `withVersion` for version lists, versionless otherwise. */
+  item(state: VaultState, base: string, record: R, version: VersionOf<R>, withVersion: boolean): Record<string, unknown>;
+}
+
+/** Keys. */
+export const KEY_OBJECTS: ObjectType<KeyRecord> = {
+  noun: 'Key',
+  collection: 'keys',
+  deletedCollection: 'deletedkeys',
+  backupMagic: Buffer.from('KVLVBK01', 'ascii'),
+  records: (state) => state.keys,
+  bundle: keyBundle,
+  item: keyItem,
+};
+
+/** Secrets. */
+export const SECRET_OBJECTS: ObjectType<SecretRecord> = {
+  noun: 'Secret',
+  collection: 'secrets',
+  deletedCollection: 'deletedsecrets',
+  backupMagic: Buffer.from('KVLVSB01', 'ascii'),
+  records: (state) => state.secrets,
+  bundle: secretProperties,
+  item: secretItem,
+};
+
+/** Every object type (automatic purge walks them all). */
+export const OBJECT_TYPES: readonly ObjectType<VersionedRecord>[] = [KEY_OBJECTS, SECRET_OBJECTS] as unknown as ObjectType<VersionedRecord>[];
+
+/** The active (not deleted) object `name` in any letter case, or the type's 404. */
+export function activeRecord<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): R {
+  const record = type.records(state).get(name);
+  if (!record || record.deleted) throw objectNotFound(type.noun, name);
+  return record;
+}
+
+/** Version `version` (`''` = current) of an active object, or the type's 404. */
+export function recordVersion<R extends VersionedRecord>(
+  type: ObjectType<R>,
+  state: VaultState,
+  name: string,
+  version?: string,
+): { record: R; version: VersionOf<R> } {
+  const record = activeRecord(type, state, name);
+  const found = version ? record.versions.find((v) => v.version === version.toLowerCase()) : record.versions.at(-1);
+  if (!found) throw objectNotFound(type.noun, name, version);
+  return { record, version: found as VersionOf<R> };
+}
+
+/** The soft-deleted object `name` in any letter case, or the type's 404. */
+export function deletedRecord<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): R {
+  const record = type.records(state).get(name);
+  if (!record?.deleted) throw deletedObjectNotFound(type.noun, name);
+  return record;
+}
+
+/**
+ * Rejects a name (in any letter case) held by a soft-deleted object of `type`.
+ *
+ * @throws {VaultHttpError} 409 Conflict `ObjectIsDeletedButRecoverable`.
+ */
+export function assertNameUsable<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): void {
+  const held = type.records(state).get(name);
+  if (held?.deleted) {
+    throw conflict(
+      `${type.noun} ${held.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the ${type.noun.toLowerCase()} can only be recovered or purged.`,
+      'ObjectIsDeletedButRecoverable',
+    );
+  }
+}
+
+/**
+ * Appends a version to object `name`, creating the record (under the name as given) when no
+ * object holds the name in any letter case; an existing record keeps its original spelling.
+ *
+ * @throws {VaultHttpError} 409 Conflict when the name belongs to a soft-deleted object.
+ */
+export function appendVersion<R extends VersionedRecord>(
+  type: ObjectType<R>,
+  state: VaultState,
+  name: string,
+  fields: Omit<VersionOf<R>, 'version'>,
+): { record: R; version: VersionOf<R> } {
+  assertNameUsable(type, state, name);
+  const records = type.records(state);
+  const record = records.get(name) ?? ({ name, versions: [] } as unknown as R);
+  const added = { version: newVersionId(), ...fields } as VersionOf<R>;
+  record.versions.push(added);
+  records.set(record);
+  state.markChanged();
+  return { record, version: added };
+}
