@@ -81,6 +81,28 @@ describe.each(TRANSPORTS)('local vault RBAC and tokens (%s)', (transport) => {
     await expectRestError(client.listPropertiesOfKeys().next(), 403, 'Forbidden');
   });
 
+  it('the real data actions: Crypto User and Crypto Service Encryption User read deleted keys (keys/read); nobody but the admin gets random bytes', async () => {
+    await admin.createEcKey('deleted-for-readers');
+    await (await admin.beginDeleteKey('deleted-for-readers', { intervalInMs: 1 })).pollUntilDone();
+    for (const role of ['Key Vault Crypto User', 'Key Vault Crypto Service Encryption User', 'Key Vault Reader'] as const) {
+      const principal = `deleted-reader-${role.replaceAll(' ', '-')}`;
+      vault.assignRole(principal, role);
+      const client = new KeyClient(vault.url, vault.credential(principal), vault.clientOptions);
+      expect((await client.getDeletedKey('deleted-for-readers')).name, role).toBe('deleted-for-readers');
+      await expect(client.listDeletedKeys().next(), role).resolves.toBeDefined();
+      await expectRestError(client.purgeDeletedKey('deleted-for-readers'), 403, 'Forbidden');
+    }
+    vault.assignRole('rng-user', 'Key Vault Crypto User');
+    const rng = new KeyClient(vault.url, vault.credential('rng-user'), vault.clientOptions);
+    const error = await expectRestError(rng.getRandomBytes(16), 403, 'Forbidden');
+    expect(error.message).toContain("Action: 'Microsoft.KeyVault/managedHsm/rng/action'");
+    vault.assignRole('officer', 'Key Vault Crypto Officer');
+    const officer = new KeyClient(vault.url, vault.credential('officer'), vault.clientOptions);
+    // keys/purge/action is in keys/*: the Crypto Officer purges.
+    await officer.purgeDeletedKey('deleted-for-readers');
+    await expectRestError(admin.getDeletedKey('deleted-for-readers'), 404, 'KeyNotFound');
+  });
+
   it('a token signed with another secret gets 401 Unauthorized', async () => {
     vault.stats.reset();
     const client = new KeyClient(vault.url, forgedCredential(), vault.clientOptions);
