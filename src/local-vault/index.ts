@@ -1,8 +1,11 @@
 /**
- * `kv-envelope/local-vault`: a local Azure Key Vault (keys data plane) for development and
- * tests. The real `@azure/keyvault-keys` clients run against it unmodified, in-process or over
- * HTTPS: challenge auth, versions, rotation and rotation policies, soft delete, key_ops and
- * attribute enforcement, RBAC roles, service-shaped errors, call counting and fault injection.
+ * `kv-envelope/local-vault`: a local Azure Key Vault (keys and secrets data planes) for
+ * development and tests. The real `@azure/keyvault-keys` and `@azure/keyvault-secrets` clients
+ * run against it unmodified, in-process or over HTTPS: challenge auth, versions, rotation and
+ * rotation policies, soft delete, key_ops and attribute enforcement, RBAC roles,
+ * case-insensitive names, service-shaped errors, call counting and fault injection. Keys and
+ * secrets share one machinery (versions, soft delete, backup, paging, RBAC) through an
+ * object-type table.
  *
  * Where it knowingly differs from the service:
  * - `oct-HSM` keys (AES-KW, AES-GCM, AES-CBC[PAD]) exist in this vault; in Azure only Managed HSM
@@ -15,8 +18,13 @@
  * - Throttling (opt-in) uses fixed 10-second windows of the injected clock, per key class
  *   (RSA size, EC, HSM), without the service's cost weighting or subscription-wide limit.
  * - Tokens are HS256 JWTs the vault signs itself (one hour of real time); no CAE, no PoP.
- * - RBAC covers the five built-in Key Vault roles' data actions on keys; scopes are the vault or
- *   one key name.
+ * - RBAC covers eight built-in Key Vault roles (Administrator, Crypto Officer / User / Service
+ *   Encryption User / Service Release User, Secrets Officer / User, Reader) with their published
+ *   data actions; scopes are the vault or one key name (no secret-scoped assignments, custom
+ *   roles, notDataActions or propagation delay). getRandomBytes needs a Managed HSM action that
+ *   no vault role grants: only `vault.credential()` (the built-in admin principal) gets it.
+ * - The 400 for a secret value over 25,600 bytes and the 404 wording of `SecretNotFound` are
+ *   this vault's own.
  * - Messages of 400 errors and the inner codes `KeyNotYetValid` / `KeyExpired` are this vault's
  *   own; `KeyDisabled`, `KeyOperationForbidden`, `ForbiddenByRbac`, `Throttled`, the challenge,
  *   the purge-protection and soft-delete conflict messages follow the service.

@@ -1,6 +1,7 @@
 /**
- * `LocalKeyVault`: the local Key Vault (keys data plane) that the real, unmodified `KeyClient`
- * and `CryptographyClient` from `@azure/keyvault-keys` talk to, in-process or over HTTPS.
+ * `LocalKeyVault`: the local Key Vault (keys and secrets data planes) that the real, unmodified
+ * `KeyClient` and `CryptographyClient` from `@azure/keyvault-keys` and `SecretClient` from
+ * `@azure/keyvault-secrets` talk to, in-process or over HTTPS.
  *
  * @module
  */
