@@ -11,6 +11,7 @@ export default defineConfig([
       rewrap: 'src/rewrap/index.ts',
       postgres: 'src/postgres/index.ts',
       drizzle: 'src/drizzle/index.ts',
+      secrets: 'src/secrets/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
