@@ -7,8 +7,8 @@
 import type { VaultSecrets } from '../secrets.js';
 import type { VaultState } from './state.js';
 
-/** Every operation name, in REST-reference order. */
-export const VAULT_OPERATIONS = [
+/** The keys data plane's operations (and the vault-wide `getRandomBytes`), in REST-reference order. */
+export const KEY_OPERATIONS = [
   'createKey',
   'importKey',
   'getKey',
@@ -34,6 +34,10 @@ export const VAULT_OPERATIONS = [
   'release',
   'getKeyAttestation',
   'getRandomBytes',
+] as const;
+
+/** The secrets data plane's operations, in REST-reference order. */
+export const SECRET_OPERATIONS = [
   'setSecret',
   'getSecret',
   'updateSecret',
@@ -48,13 +52,18 @@ export const VAULT_OPERATIONS = [
   'restoreSecret',
 ] as const;
 
+/** Every operation name. */
+export const VAULT_OPERATIONS = [...KEY_OPERATIONS, ...SECRET_OPERATIONS] as const;
+
 /** One data-plane operation name. */
 export type VaultOperation = (typeof VAULT_OPERATIONS)[number];
 
 /** The object collection an operation works on (`keys` for the vault-wide `getRandomBytes`). */
 export function collectionOf(operation: VaultOperation): 'keys' | 'secrets' {
-  return /Secrets?$/.test(operation) ? 'secrets' : 'keys';
+  return SECRET_OPERATION_SET.has(operation) ? 'secrets' : 'keys';
 }
+
+const SECRET_OPERATION_SET: ReadonlySet<VaultOperation> = new Set(SECRET_OPERATIONS);
 
 /** The parsed request an operation runs on. */
 export interface OperationContext {
