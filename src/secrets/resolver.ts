@@ -185,7 +185,8 @@ export class SecretResolver extends EventEmitter {
   }
 
   #entry(ref: SecretReference): Entry {
-    const key = secretId(ref);
+    // why: Key Vault names are case-insensitive; `Db` and `db` are one secret, one cache entry, one call.
+    const key = secretId(ref).toLowerCase();
     let e = this.#entries.get(key);
     if (e === undefined) {
       e = { ref, current: undefined, nextRefreshAt: 0, inflight: undefined, timer: undefined, notified: new Set() };

@@ -93,6 +93,35 @@ describe('SecretResolver against the local vault (in-process)', () => {
     expect(vault.stats.byOperation.getSecret).toBe(1);
   });
 
+  it('references spelling one name in different letter cases share one cache entry and one vault call', async () => {
+    await admin.setSecret('Mixed-Name', 'm');
+    const r = resolver();
+    vault.stats.reset();
+    const spellings = ['Mixed-Name', 'mixed-name', 'MIXED-NAME'].map((n) => `@Microsoft.KeyVault(VaultName=local;SecretName=${n})`);
+    expect(await Promise.all(spellings.map((ref) => r.resolve(ref)))).toEqual(['m', 'm', 'm']);
+    expect(vault.stats.byOperation.getSecret).toBe(1);
+  });
+
+  it('a 429 backs off and succeeds; a failed refresh keeps serving the last good value and emits refreshFailed', async () => {
+    await admin.setSecret('flaky', 'good');
+    const r = resolver({ refreshInterval: 60_000 });
+    vault.faults.next(1, { type: '429', operations: ['getSecret'] });
+    vault.stats.reset();
+    expect(await r.resolve('@Microsoft.KeyVault(VaultName=local;SecretName=flaky)')).toBe('good');
+    expect(vault.stats.byStatus['429']).toBe(1);
+    expect(vault.stats.byOperation.getSecret).toBe(2);
+
+    const failures: SecretEvent[] = [];
+    r.on('refreshFailed', (e: SecretEvent) => failures.push(e));
+    vault.faults.next(2, { type: '503', operations: ['getSecret'] });
+    clock.ms += 70_000;
+    expect(await r.resolve('@Microsoft.KeyVault(VaultName=local;SecretName=flaky)')).toBe('good');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.error?.code).toBe('ERR_SECRET_UNAVAILABLE');
+    expect(printed(failures[0])).not.toContain('good');
+    vault.faults.clear();
+  });
+
   it('a principal with Reader gets ERR_SECRET_ACCESS_DENIED naming Key Vault Secrets User; with Secrets User it reads', async () => {
     await admin.setSecret('guarded', VALUE);
     vault.assignRole('reader-app', 'Key Vault Reader');

@@ -7,7 +7,7 @@
  */
 import type { KeyOperation, KeyType } from '../crypto/algorithms.js';
 import type { KeyMaterial } from '../crypto/key-material.js';
-import { keyNotFound } from '../http/errors.js';
+import { activeRecord, KEY_OBJECTS, recordVersion } from './object-types.js';
 import { ObjectCollection, type ObjectAttributesRecord, type ObjectVersionRecord, type VersionedRecord } from './objects.js';
 
 export { newVersionId } from './objects.js';
@@ -97,19 +97,14 @@ export class VaultState {
     return changed;
   }
 
-  /** The active (not deleted) key `name`, or a 404. */
+  /** The active (not deleted) key `name` in any letter case, or a 404. */
   activeKey(name: string): KeyRecord {
-    const record = this.keys.get(name);
-    if (!record || record.deleted) throw keyNotFound(name);
-    return record;
+    return activeRecord(KEY_OBJECTS, this, name);
   }
 
   /** Version `version` of an active key (`''`/`undefined` = current), or a 404. */
   keyVersion(name: string, version?: string): { record: KeyRecord; version: KeyVersionRecord } {
-    const record = this.activeKey(name);
-    const found = version ? record.versions.find((v) => v.version === version) : record.versions.at(-1);
-    if (!found) throw keyNotFound(name, version);
-    return { record, version: found };
+    return recordVersion(KEY_OBJECTS, this, name, version);
   }
 
   /** Active keys sorted by name. */
