@@ -20,8 +20,8 @@
  * - Tokens are HS256 JWTs the vault signs itself (one hour of real time); no CAE, no PoP.
  * - RBAC covers eight built-in Key Vault roles (Administrator, Crypto Officer / User / Service
  *   Encryption User / Service Release User, Secrets Officer / User, Reader) with their published
- *   data actions; scopes are the vault or one key name (no secret-scoped assignments, custom
- *   roles, notDataActions or propagation delay). getRandomBytes needs a Managed HSM action that
+ *   data actions; scopes are the vault or one object (`keys/<name>`, `secrets/<name>`); no
+ *   custom roles, notDataActions or propagation delay. getRandomBytes needs a Managed HSM action that
  *   no vault role grants: only `vault.credential()` (the built-in admin principal) gets it.
  * - The 400 for a secret value over 25,600 bytes and the 404 wording of `SecretNotFound` are
  *   this vault's own.

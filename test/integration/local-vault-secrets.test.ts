@@ -213,6 +213,23 @@ describe.each(TRANSPORTS)('local vault secrets (%s)', (transport) => {
     expect((await ops.getSecret('conn')).value).toBe('rotated');
     expect((await client.getSecret('conn')).value).toBe('rotated');
   });
+  it('a secret-scoped Secrets User reads that secret (any case) and nothing else; the scope does not reach a key of the same name', async () => {
+    await client.setSecret('Scoped-Secret', 'mine');
+    await client.setSecret('other-secret', 'not mine');
+    const keys = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+    await keys.createEcKey('scoped-secret');
+    vault.assignRole('one-secret-app', 'Key Vault Secrets User', 'secrets/scoped-secret');
+    vault.assignRole('one-key-app', 'Key Vault Crypto User', 'keys/Scoped-Secret');
+    const app = new SecretClient(vault.url, vault.credential('one-secret-app'), vault.clientOptions);
+    expect((await app.getSecret('SCOPED-SECRET')).value).toBe('mine');
+    const denied = await expectRestError(app.getSecret('other-secret'), 403, 'Forbidden');
+    expect(denied.message).toContain("Resource: '/secrets/other-secret'");
+    await expectRestError(app.listPropertiesOfSecrets().next(), 403, 'Forbidden');
+    await expectRestError(new KeyClient(vault.url, vault.credential('one-secret-app'), vault.clientOptions).getKey('scoped-secret'), 403, 'Forbidden');
+    expect((await new KeyClient(vault.url, vault.credential('one-key-app'), vault.clientOptions).getKey('scoped-secret')).name).toBe('scoped-secret');
+    await expectRestError(new SecretClient(vault.url, vault.credential('one-key-app'), vault.clientOptions).getSecret('scoped-secret'), 403, 'Forbidden');
+    expect(() => vault.assignRole('x', 'Key Vault Secrets User', 'certificates/x')).toThrow(RangeError);
+  });
 });
 
 describe('local vault secrets: purge protection', () => {

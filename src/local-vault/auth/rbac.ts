@@ -1,7 +1,7 @@
 /**
  * Azure RBAC for the keys and secrets data planes: the built-in Key Vault roles with their real
  * `dataActions` (wildcards included, as the role definitions write them), the data action each
- * operation requires, and role assignments at vault scope or on one key.
+ * operation requires, and role assignments at vault scope or on one object (a key or a secret).
  *
  * @module
  */
@@ -23,7 +23,10 @@ export const VAULT_ROLES = [
 /** One built-in role name. */
 export type VaultRole = (typeof VAULT_ROLES)[number];
 
-/** A role assignment; `scope` undefined = the whole vault, otherwise one key name. */
+/**
+ * A role assignment; `scope` undefined = the whole vault, otherwise one object: `keys/<name>`,
+ * `secrets/<name>`, or a bare `<name>` (a key, as before secrets existed).
+ */
 export interface RoleAssignment {
   principal: string;
   role: VaultRole;
@@ -145,7 +148,7 @@ export class RoleAssignments {
   /**
    * Allows `operation` on object `name` ('' for vault-wide operations) for `principal`, or
    * throws the service's RBAC 403 naming the missing data action. A scoped assignment covers
-   * the key of that name (in any letter case) and nothing else.
+   * the object it names (in any letter case) and nothing else.
    *
    * @throws {VaultHttpError} 403 Forbidden, inner code `ForbiddenByRbac`.
    */
@@ -153,8 +156,13 @@ export class RoleAssignments {
     if (principal === ADMIN_PRINCIPAL) return;
     const action = DATA_ACTIONS[operation];
     const collection = collectionOf(operation);
-    const inScope = (scope: string | undefined): boolean =>
-      scope === undefined || (collection === 'keys' && name !== '' && scope.toLowerCase() === name.toLowerCase());
+    const inScope = (scope: string | undefined): boolean => {
+      if (scope === undefined) return true;
+      const slash = scope.indexOf('/');
+      const [scopeCollection, scopeName] = slash < 0 ? ['keys', scope] : [scope.slice(0, slash), scope.slice(slash + 1)];
+      // Names compare case-insensitively, as everywhere in the vault.
+      return scopeCollection === collection && name !== '' && scopeName.toLowerCase() === name.toLowerCase();
+    };
     const allowed = this.#assignments.some((a) => a.principal === principal && inScope(a.scope) && roleGrants(a.role, action));
     if (allowed) return;
     const resource = name ? `/${collection}/${name}` : '/';
