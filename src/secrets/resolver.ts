@@ -106,7 +106,7 @@ export class SecretResolver extends EventEmitter {
   async resolve(reference: string | SecretReference, options?: { signal?: AbortSignal }): Promise<string> {
     if (this.#closed) throw new Error('the resolver is closed');
     const ref = typeof reference === 'string' ? parseReference(reference, this.#o) : reference;
-    if (this.#allowed !== undefined && !this.#allowed.has(ref.vaultUrl)) {
+    if (this.#allowed !== undefined && !this.#allowed.has(normalizeVault(ref.vaultUrl))) {
       throw new SecretError('ERR_SECRET_VAULT_NOT_ALLOWED', `${secretId(ref)}: the vault is not in allowedVaults; nothing was sent`, { secret: secretId(ref) });
     }
     const entry = this.#entry(ref);
@@ -277,5 +277,6 @@ function expired(s: FetchedSecret, now: number): boolean {
 function normalizeVault(url: string): string {
   if (typeof url !== 'string') throw new TypeError('options.allowedVaults must hold vault URLs');
   const u = new URL(url.includes('://') ? url : `https://${url}`);
-  return `https://${u.hostname.toLowerCase()}`;
+  // why: the port is part of the vault's identity (a local vault on 127.0.0.1:PORT).
+  return `https://${u.host.toLowerCase()}`;
 }

@@ -181,15 +181,22 @@ describe('SecretResolver against the local vault (in-process)', () => {
 });
 
 describe('SecretResolver against the local vault (https, parsed reference)', () => {
-  it('resolves a SecretReference naming the https vault', async () => {
+  it('resolves a SecretReference naming the https vault; allowedVaults compares the port', async () => {
     const vault = await LocalKeyVault.start({ transport: 'https' });
     try {
       await new SecretClient(vault.url, vault.credential(), vault.clientOptions).setSecret('over-tls', VALUE);
-      const r = new SecretResolver({ credential: vault.credential(), clientOptions: vault.clientOptions });
+      const ref = { vaultUrl: vault.url, name: 'over-tls', version: undefined };
+      const r = new SecretResolver({ credential: vault.credential(), clientOptions: vault.clientOptions, allowedVaults: [vault.url] });
+      // The adversary: the same host on another port is another vault, and is refused before any request.
+      const elsewhere = new SecretResolver({ credential: vault.credential(), clientOptions: vault.clientOptions, allowedVaults: ['https://127.0.0.1:1'] });
       try {
-        expect(await r.resolve({ vaultUrl: vault.url, name: 'over-tls', version: undefined })).toBe(VALUE);
+        expect(await r.resolve(ref)).toBe(VALUE);
+        vault.stats.reset();
+        expect((await rejection(elsewhere.resolve(ref))).code).toBe('ERR_SECRET_VAULT_NOT_ALLOWED');
+        expect(vault.stats.total + vault.stats.challenges).toBe(0);
       } finally {
         r.close();
+        elsewhere.close();
       }
     } finally {
       await vault.close();
