@@ -5,17 +5,10 @@
  *
  * @module
  */
-import { EnvelopeError, type EnvelopeErrorOptions } from '../errors.js';
+import { EnvelopeError, type EnvelopeErrorCode, type EnvelopeErrorOptions } from '../errors.js';
 
-/** The stable codes of {@link SecretError}. */
-export type SecretErrorCode =
-  | 'ERR_SECRET_REFERENCE'
-  | 'ERR_SECRET_VAULT_NOT_ALLOWED'
-  | 'ERR_SECRET_NOT_FOUND'
-  | 'ERR_SECRET_ACCESS_DENIED'
-  | 'ERR_SECRET_DISABLED'
-  | 'ERR_SECRET_EXPIRED'
-  | 'ERR_SECRET_UNAVAILABLE';
+/** The stable codes of {@link SecretError} (listed once, in src/errors.ts). */
+export type SecretErrorCode = Extract<EnvelopeErrorCode, `ERR_SECRET_${string}`>;
 
 /**
  * A secret could not be resolved. `code` says why; `secret` names it (`vault/name[/version]`)

@@ -5,6 +5,7 @@
  */
 import { rewrapKeyStore } from '../../rewrap/index.js';
 import { PostgresKeyStore, rewrapTable } from '../../postgres/index.js';
+import { quoteIdentifier } from '../../postgres/internal/identifiers.js';
 import { escapeUntrusted } from '../../internal/escape.js';
 import type { KeyEncryptionKey } from '../../keys/kek.js';
 import { intOption, parse } from '../args.js';
@@ -115,9 +116,11 @@ async function rewrapRecords(pool: import('pg').Pool, table: string, to: KeyEncr
 
 /** The first column whose values look like field ciphertexts (0xF1/0xF2), if any. */
 async function detectFieldMode(pool: import('pg').Pool, table: string, columns: readonly string[]): Promise<string | undefined> {
-  const quoted = table.split('.').map((p) => `"${p.replaceAll('"', '""')}"`).join('.');
+  const [schema, name] = table.includes('.') ? table.split('.', 2) : ['public', table];
+  const quoted = `${quoteIdentifier(schema, 'options.table (schema part)')}.${quoteIdentifier(name, 'options.table')}`;
   for (const c of columns) {
-    const { rows } = await pool.query(`SELECT "${c.replaceAll('"', '""')}" AS v FROM ${quoted} WHERE "${c.replaceAll('"', '""')}" IS NOT NULL LIMIT 1`).catch(() => ({ rows: [] as { v: unknown }[] }));
+    const column = quoteIdentifier(c, 'options.columns');
+    const { rows } = await pool.query(`SELECT ${column} AS v FROM ${quoted} WHERE ${column} IS NOT NULL LIMIT 1`).catch(() => ({ rows: [] as { v: unknown }[] }));
     const v = rows[0]?.v;
     const first = v instanceof Uint8Array ? v[0] : typeof v === 'string' ? Buffer.from(v.slice(0, 4), 'base64')[0] : undefined;
     if (first === 0xf1 || first === 0xf2) return c;
