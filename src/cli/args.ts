@@ -94,7 +94,16 @@ export function splitCommand(argv: string[]): { command: string | undefined; res
       throw new UsageError(`unknown option "${escapeUntrusted(a)}" before the command (see: kv-envelope --help)`);
     }
   }
-  return { command: argv[i], rest: [...argv.slice(i + 1), ...leading] };
+  const own = argv.slice(i + 1);
+  // Behind the command's own arguments, but before `--`: what follows it is not ours (`run -- CMD`).
+  const end = own.indexOf('--');
+  return { command: argv[i], rest: end === -1 ? [...own, ...leading] : [...own.slice(0, end), ...leading, ...own.slice(end)] };
+}
+
+/** The arguments before `--` (after it come another program's, as in `run -- CMD ARGS`). */
+export function ownArguments(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? argv : argv.slice(0, end);
 }
 
 /** The global options (`--vault-url`, `--home`) wherever they appear, ignoring the rest. */

@@ -3,13 +3,16 @@
  * 1 the operation (or some items) failed, 2 usage or input error.
  */
 import { createRequire } from 'node:module';
-import { globalValues, splitCommand } from './args.js';
+import { globalValues, ownArguments, splitCommand } from './args.js';
 import { decryptCommand, encryptCommand } from './commands/crypt.js';
 import { inspectCommand } from './commands/inspect.js';
 import { demoCommand } from './commands/demo.js';
 import { jwtCommand } from './commands/jwt.js';
 import { keyCommand } from './commands/key.js';
 import { rewrapCommand } from './commands/rewrap.js';
+import { runCommand } from './commands/run.js';
+import { secretCommand } from './commands/secret.js';
+import { secretsCommand } from './commands/secrets-sync.js';
 import { vaultCommand } from './commands/vault.js';
 import { ExitCode, UsageError, describeError } from './errors.js';
 import { createOutput } from './output.js';
@@ -18,10 +21,12 @@ import { type VaultContext, type VaultSelection, openVault } from './vault-conte
 
 export const MAIN_HELP = `Usage: kv-envelope <command> [options]
 
-Client-side envelope encryption with Azure Key Vault keys. By default every command uses the
+Client-side envelope encryption with Azure Key Vault keys, and Key Vault secrets for any
+program. By default every command uses the
 embedded local vault, kept in the home folder: --home DIR, else $KV_ENVELOPE_HOME, else the
 nearest .kv-envelope/ in this directory or a parent (as git finds .git); "key create" makes
-./.kv-envelope/ when there is none. It holds private keys: it gets a .gitignore, never commit it.
+./.kv-envelope/ when there is none
+(so does "secret set"). It holds private keys: it gets a .gitignore, never commit it.
 --vault-url URL (or AZURE_KEYVAULT_URL) selects a real vault, signed in with
 DefaultAzureCredential (npm install @azure/identity).
 
@@ -37,13 +42,20 @@ Commands:
   jwt sign|verify|jwks --key NAME
                                 sign JWTs with a vault key, verify them locally, print the JWKS
   vault serve                   serve the local vault over HTTPS for other processes
+  secret set|get|show|list|versions|delete|recover|purge
+                                manage vault secrets; only "get" prints a value
+  run [--env-file F] -- CMD     run CMD with @Microsoft.KeyVault(...) references in its
+                                environment replaced by the secrets' values
+  secrets sync --to DIR NAME... write secrets to files (0600) and rewrite them when a new
+                                version appears (--once: write and exit)
 
 Global options, before or after the command: --json (JSON output for scripts),
 --vault-url URL, --home DIR, -h/--help, --version
 Run "kv-envelope <command> --help" for a command's options.
 
 Exit codes: 0 ok · 1 the operation (or some items) failed · 2 usage or input error
-(bad arguments, missing file, not an envelope). Outputs are written to a temporary file and
+(bad arguments, missing file, not an envelope). "run" exits with CMD's code (128+N when CMD is
+killed by signal N, 127 when it is not found). Outputs are written to a temporary file and
 renamed only on success: a failed command never leaves a partial output file.`;
 
 /** What `main` runs against; tests pass another vault opener (e.g. a principal with fewer rights). */
@@ -65,6 +77,11 @@ export function roleFor(command: string | undefined, sub: string | undefined): s
       return 'Key Vault Crypto Service Encryption User';
     case 'jwt':
       return sub === 'sign' ? 'Key Vault Crypto User' : 'Key Vault Reader';
+    case 'secret':
+      return sub === 'list' || sub === 'versions' ? 'Key Vault Reader' : sub === 'get' || sub === 'show' ? 'Key Vault Secrets User' : 'Key Vault Secrets Officer';
+    case 'run':
+    case 'secrets':
+      return 'Key Vault Secrets User';
     default:
       return undefined;
   }
@@ -74,14 +91,14 @@ export function roleFor(command: string | undefined, sub: string | undefined): s
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   let command: string | undefined;
   let rest: string[] = [];
-  let json = argv.includes('--json');
+  let json = ownArguments(argv).includes('--json');
   let vault: VaultContext | undefined;
   try {
     ({ command, rest } = splitCommand(argv));
-    json = rest.includes('--json');
+    json = ownArguments(rest).includes('--json');
     const out = createOutput(json);
     // Only commands that make keys may make the home folder; the rest must find one.
-    const create = command === 'key' && (rest[0] === 'create' || rest[0] === 'restore');
+    const create = (command === 'key' && (rest[0] === 'create' || rest[0] === 'restore')) || (command === 'secret' && rest[0] === 'set');
     const openSelected = async () => {
       vault ??= await (options.openVault ?? openVault)({ ...globalValues(rest), create, createForRemote: command === 'rewrap' });
       return vault;
@@ -112,6 +129,12 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         return await rewrapCommand(rest, openSelected, out);
       case 'vault':
         return await vaultCommand(rest, out, globalValues(rest).home);
+      case 'secret':
+        return await secretCommand(rest, openSelected, out);
+      case 'secrets':
+        return await secretsCommand(rest, openSelected, out);
+      case 'run':
+        return await runCommand(rest, openSelected, out);
       default:
         throw new UsageError(`unknown command "${escapeUntrusted(command)}" (see: kv-envelope --help)`);
     }

@@ -75,7 +75,7 @@ export function homeDir(selection: VaultSelection): string {
   if (!exists && selection.create === false) {
     throw new UsageError(
       `no ${HOME_NAME} folder in ${selection.cwd ?? process.cwd()} or any parent (the embedded vault lives there): ` +
-        'create a key first (kv-envelope key create NAME), or give --home DIR / KV_ENVELOPE_HOME',
+        'create a key or a secret first (kv-envelope key create NAME, kv-envelope secret set NAME …), or give --home DIR / KV_ENVELOPE_HOME',
     );
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
