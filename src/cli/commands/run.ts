@@ -45,16 +45,16 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function runCommand(argv: string[], vault: () => Promise<VaultContext>, _out: Output): Promise<number> {
   const dash = argv.indexOf('--');
+  // Without `--`, kv-envelope's options and CMD's could not be told apart.
+  const missing = new UsageError('put the command after --: kv-envelope run [--env-file FILE] -- CMD [ARGS…] (see: kv-envelope run --help)');
+  if (dash === -1 && !argv.includes('--help') && !argv.includes('-h')) throw missing;
   const { values, positionals } = parse(dash === -1 ? argv : argv.slice(0, dash), OPTIONS, 'run');
   if (values.help) {
     process.stdout.write(`${RUN_HELP}\n`);
     return 0;
   }
   const command = dash === -1 ? [] : argv.slice(dash + 1);
-  if (positionals.length > 0 || command.length === 0) {
-    // Without `--`, kv-envelope's options and CMD's could not be told apart.
-    throw new UsageError('put the command after --: kv-envelope run [--env-file FILE] -- CMD [ARGS…] (see: kv-envelope run --help)');
-  }
+  if (positionals.length > 0 || command.length === 0) throw missing;
   const fromFile = new Map<string, string>();
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const file of values['env-file'] ?? []) {
