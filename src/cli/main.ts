@@ -22,11 +22,10 @@ import { type VaultContext, type VaultSelection, openVault } from './vault-conte
 export const MAIN_HELP = `Usage: kv-envelope <command> [options]
 
 Client-side envelope encryption with Azure Key Vault keys, and Key Vault secrets for any
-program. By default every command uses the
-embedded local vault, kept in the home folder: --home DIR, else $KV_ENVELOPE_HOME, else the
-nearest .kv-envelope/ in this directory or a parent (as git finds .git); "key create" makes
-./.kv-envelope/ when there is none
-(so does "secret set"). It holds private keys: it gets a .gitignore, never commit it.
+program. By default every command uses the embedded local vault, kept in the home folder:
+--home DIR, else $KV_ENVELOPE_HOME, else the nearest .kv-envelope/ in this directory or a parent
+(as git finds .git); "key create" and "secret set" make ./.kv-envelope/ when there is none. It
+holds private keys: it gets a .gitignore, never commit it.
 --vault-url URL (or AZURE_KEYVAULT_URL) selects a real vault, signed in with
 DefaultAzureCredential (npm install @azure/identity).
 
