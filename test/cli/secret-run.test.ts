@@ -122,6 +122,9 @@ describe('kv-envelope run', { timeout: 120_000 }, () => {
   it('usage: the command goes after --; a missing command exits 127; no reference needs no vault', async () => {
     expect((await cli(['run', 'node', 'child.mjs'])).stderr).toMatch(/put the command after --/);
     expect((await cli(['run', '--env-file', '.env'])).code).toBe(2);
+    for (const url of ['http://prod.vault.azure.net', 'prod', 'https://prod.vault.azure.net/secrets/db']) {
+      expect((await cli(['run', '--allowed-vault', url, '--', 'node', 'child.mjs'])).stderr, url).toMatch(/--allowed-vault expects a vault URL like https:\/\/myvault\.vault\.azure\.net/);
+    }
     const missing = await cli(['run', '--', 'no-such-command-kv']);
     expect([missing.code, missing.stderr]).toEqual([127, 'kv-envelope: no-such-command-kv: command not found\n']);
     // Node 20 and 22 releases check an `--env-file` argument themselves, even after the script

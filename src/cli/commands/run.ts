@@ -55,6 +55,7 @@ export async function runCommand(argv: string[], vault: () => Promise<VaultConte
   }
   const command = dash === -1 ? [] : argv.slice(dash + 1);
   if (positionals.length > 0 || command.length === 0) throw missing;
+  for (const url of values['allowed-vault'] ?? []) checkVaultUrl(url);
   const fromFile = new Map<string, string>();
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const file of values['env-file'] ?? []) {
@@ -90,6 +91,19 @@ async function resolveReferences(env: Record<string, string>, fromFile: Map<stri
   } finally {
     resolver.close();
     await v.close();
+  }
+}
+
+/** An --allowed-vault value: an https vault URL without a path (checked before anything runs). */
+function checkVaultUrl(text: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+    throw new UsageError(`--allowed-vault expects a vault URL like https://myvault.vault.azure.net, got "${escapeUntrusted(text, 100)}"`);
   }
 }
 
