@@ -48,3 +48,13 @@ export { VAULT_ROLES, type VaultRole } from './auth/rbac.js';
 export { VAULT_OPERATIONS, type VaultOperation } from './service/operation.js';
 export type { Fault, FaultFilter, VaultFaults } from './faults.js';
 export type { VaultStats } from './stats.js';
+export type { VaultEvents, KeyVaultEventListener, SubscribeOptions } from './events/vault-events.js';
+export { EVENT_KINDS, type KeyVaultEvent, type KeyVaultEventData, type KeyVaultEventKind, type KeyVaultEventType } from './events/schema.js';
+export {
+  DEFAULT_RETRY_DELAYS_MS,
+  WebhookDeliveryError,
+  type WebhookSubscription,
+  WebhookValidationError,
+  type WebhookOptions,
+} from './events/webhook.js';
+export type { LocalVaultEventOptions } from './options.js';

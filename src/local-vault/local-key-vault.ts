@@ -9,9 +9,11 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { vaultCredential } from './auth/tokens.js';
 import { ADMIN_PRINCIPAL, isVaultRole, type RoleAssignments, type VaultRole } from './auth/rbac.js';
+import { VaultEvents } from './events/vault-events.js';
 import { VaultFaults } from './faults.js';
 import { VaultHandler } from './http/handler.js';
-import { resolveOptions, urlHost, type LocalKeyVaultOptions } from './options.js';
+import { isIP } from 'node:net';
+import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOptions } from './options.js';
 import type { VaultSecrets } from './secrets.js';
 import { VaultService } from './service/vault-service.js';
 import { openVaultState } from './persistence/vault-home.js';
@@ -61,6 +63,8 @@ export class LocalKeyVault {
   readonly stats: VaultStats;
   /** Fault injection. */
   readonly faults: VaultFaults;
+  /** Events in the Event Grid schema: `subscribe`, `addWebhook`, `processDue` (docs/events.md). */
+  readonly events: VaultEvents;
   readonly #service: VaultService;
   readonly #roles: RoleAssignments;
   readonly #secrets: VaultSecrets;
@@ -80,6 +84,7 @@ export class LocalKeyVault {
     secrets: VaultSecrets;
     server: HttpsServerHandle | undefined;
     persisted: boolean;
+    opts: ResolvedOptions;
   }) {
     this.url = init.url;
     this.clientOptions = init.clientOptions;
@@ -91,6 +96,10 @@ export class LocalKeyVault {
     this.#secrets = init.secrets;
     this.#server = init.server;
     this.#persisted = init.persisted;
+    const { vaultName, subscriptionId, resourceGroup, scanIntervalMs } = init.opts.events;
+    const host = new URL(init.url).hostname;
+    const source = { vaultUrl: init.url, vaultName: vaultName ?? (isIP(host.replace(/^\[|\]$/g, '')) ? 'local' : host.split('.')[0]!), subscriptionId, resourceGroup };
+    this.events = new VaultEvents(init.service, source, init.opts.clock, scanIntervalMs);
   }
 
   /**
@@ -111,7 +120,7 @@ export class LocalKeyVault {
     const stats = new VaultStats();
     const faults = new VaultFaults();
     const handler = new VaultHandler({ service, secrets, roles, faults, stats });
-    const init = { stats, faults, service, roles, secrets, persisted: durable !== undefined };
+    const init = { stats, faults, service, roles, secrets, persisted: durable !== undefined, opts };
     if (opts.transport === 'https') {
       const tls = await tlsIdentity(opts, opened);
       const server = await listenPersisted(handler, tls, opts, opened);
@@ -181,6 +190,7 @@ export class LocalKeyVault {
   async close(): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
+    this.events.close();
     await this.#server?.close();
     await this.#service.idle();
     if (this.#persistError !== undefined) throw this.#persistError;

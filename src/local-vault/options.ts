@@ -37,6 +37,20 @@ export interface LocalKeyVaultOptions {
   purgeProtection?: boolean;
   /** Apply the service's per-10-second transaction limits per key type (default false). */
   throttle?: boolean;
+  /** Where events say they come from, and how often due events are looked for (docs/events.md). */
+  events?: LocalVaultEventOptions;
+}
+
+/** Options of the vault's events (`LocalKeyVaultOptions.events`). */
+export interface LocalVaultEventOptions {
+  /** `data.VaultName` and the topic's vault: default the host's first label (`local` for an IP address). */
+  vaultName?: string;
+  /** The topic's subscription id (default `00000000-0000-0000-0000-000000000000`). */
+  subscriptionId?: string;
+  /** The topic's resource group (default `local`). */
+  resourceGroup?: string;
+  /** How often (real time, ms) the vault looks for due expiry events and rotations; 0 = only on requests and `events.processDue()` (default 1000). */
+  scanIntervalMs?: number;
 }
 
 /** Options with defaults applied. */
@@ -50,6 +64,21 @@ export interface ResolvedOptions {
   softDeleteRetentionDays: number;
   purgeProtection: boolean;
   throttle: boolean;
+  events: Required<Omit<LocalVaultEventOptions, 'vaultName'>> & { vaultName: string | undefined };
+}
+
+const EVENT_NAME = /^[0-9A-Za-z][0-9A-Za-z._()-]{0,89}$/;
+
+function eventOptions(options: LocalVaultEventOptions | undefined): ResolvedOptions['events'] {
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw new TypeError('options.events must be an object');
+  const { vaultName, subscriptionId = '00000000-0000-0000-0000-000000000000', resourceGroup = 'local', scanIntervalMs = 1000 } = options ?? {};
+  for (const [name, value] of Object.entries({ vaultName, subscriptionId, resourceGroup })) {
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new TypeError(`options.events.${name} must be a string, got ${typeof value}`);
+    if (!EVENT_NAME.test(value)) throw new RangeError(`options.events.${name} must be 1-90 letters, digits or ._()- (a resource name), got ${value}`);
+  }
+  if (!Number.isInteger(scanIntervalMs) || scanIntervalMs < 0) throw new RangeError(`options.events.scanIntervalMs must be an integer ≥ 0, got ${scanIntervalMs}`);
+  return { vaultName, subscriptionId, resourceGroup, scanIntervalMs };
 }
 
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
@@ -96,6 +125,7 @@ export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOpti
     softDeleteRetentionDays: retention,
     purgeProtection: optionalBoolean(options.purgeProtection, 'purgeProtection', false),
     throttle: optionalBoolean(options.throttle, 'throttle', false),
+    events: eventOptions(options.events),
   };
 }
 

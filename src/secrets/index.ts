@@ -5,6 +5,8 @@
  * @module
  */
 export { SecretResolver } from './resolver.js';
+export { createEventGridHandler } from './event-grid.js';
+export type { EventGridHandlerOptions, KeyVaultEventSink } from './event-grid.js';
 export type { SecretResolverOptions, SecretEvent, KeyVaultEvent } from './resolver.js';
 export { parseReference, isReference, secretId, DEFAULT_DNS_SUFFIXES } from './reference.js';
 export type { SecretReference, ParseReferenceOptions } from './reference.js';

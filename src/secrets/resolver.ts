@@ -52,10 +52,44 @@ interface Entry {
   notified: Set<string>;
 }
 
-/** An Event Grid event as the vault (or Event Grid) delivers it. */
+/**
+ * A Key Vault event in the Event Grid event schema, as Event Grid (or the local vault) delivers
+ * it ("Azure Key Vault as Event Grid source"): `data` members are PascalCase on the wire, `NBF`
+ * and `EXP` seconds since the epoch. Only `eventType` and `data` are read; the rest is typed so
+ * that a whole delivered event can be passed as it is.
+ */
 export interface KeyVaultEvent {
+  readonly id?: string;
+  readonly topic?: string;
+  readonly subject?: string;
+  /** e.g. `Microsoft.KeyVault.SecretNewVersionCreated`, `…SecretNearExpiry`, `…SecretExpired`. */
   readonly eventType: string;
-  readonly data?: { readonly VaultName?: string; readonly ObjectName?: string; readonly ObjectType?: string; readonly Version?: string };
+  readonly eventTime?: string;
+  readonly data?: {
+    /** The versioned object id, `https://{vault}/secrets/{name}/{version}`. */
+    readonly Id?: string;
+    readonly VaultName?: string;
+    readonly ObjectType?: string;
+    readonly ObjectName?: string;
+    readonly Version?: string;
+    readonly NBF?: number | null;
+    readonly EXP?: number | null;
+  };
+  readonly dataVersion?: string;
+  readonly metadataVersion?: string;
+}
+
+/** Whether `event` (by `data.Id`'s host and port when present, else by `data.VaultName`) names the vault at `vaultUrl`. */
+function eventNamesVault(data: NonNullable<KeyVaultEvent['data']>, vaultUrl: string): boolean {
+  const vault = new URL(vaultUrl);
+  if (typeof data.Id === 'string') {
+    try {
+      return new URL(data.Id).host.toLowerCase() === vault.host.toLowerCase();
+    } catch {
+      return false;
+    }
+  }
+  return data.VaultName?.toLowerCase() === vault.hostname.split('.')[0]?.toLowerCase();
 }
 
 /**
@@ -151,20 +185,22 @@ export class SecretResolver extends EventEmitter {
   /**
    * Feeds a Key Vault event (Event Grid schema; one or an array): a `SecretNewVersionCreated`
    * for a secret this resolver serves triggers an immediate re-read; near-expiry and expired
-   * events are re-emitted for the secrets they name.
+   * events are re-emitted for the secrets they name. An event names a secret by `data.Id`'s
+   * host (and port) and `data.ObjectName`; without `data.Id`, by `data.VaultName` (the vault
+   * host's first label). Events of other types or vaults are ignored.
    */
   handleEvent(event: KeyVaultEvent | readonly KeyVaultEvent[]): void {
     for (const e of Array.isArray(event) ? event : [event as KeyVaultEvent]) {
-      const vault = e.data?.VaultName?.toLowerCase();
-      const name = e.data?.ObjectName?.toLowerCase();
-      if (vault === undefined || name === undefined) continue;
+      const data = e?.data;
+      const name = typeof data?.ObjectName === 'string' ? data.ObjectName.toLowerCase() : undefined;
+      if (data === undefined || name === undefined) continue;
       for (const entry of this.#entries.values()) {
-        if (entry.ref.name.toLowerCase() !== name || new URL(entry.ref.vaultUrl).hostname.split('.')[0] !== vault) continue;
+        if (entry.ref.name.toLowerCase() !== name || !eventNamesVault(data, entry.ref.vaultUrl)) continue;
         if (e.eventType === 'Microsoft.KeyVault.SecretNewVersionCreated' && entry.ref.version === undefined) {
           entry.nextRefreshAt = 0;
           this.#refresh(entry).catch(() => undefined);
-        } else if (e.eventType === 'Microsoft.KeyVault.SecretNearExpiry') this.emit('nearExpiry', this.#event(entry, e.data?.Version));
-        else if (e.eventType === 'Microsoft.KeyVault.SecretExpired') this.emit('expired', this.#event(entry, e.data?.Version));
+        } else if (e.eventType === 'Microsoft.KeyVault.SecretNearExpiry') this.emit('nearExpiry', this.#event(entry, data.Version));
+        else if (e.eventType === 'Microsoft.KeyVault.SecretExpired') this.emit('expired', this.#event(entry, data.Version));
       }
     }
   }

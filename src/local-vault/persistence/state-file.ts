@@ -12,6 +12,7 @@
  * @module
  */
 import { isVaultRole, type RoleAssignment } from '../auth/rbac.js';
+import { emptyEventLog, type EventLogSnapshot } from '../events/log.js';
 import type { KeyRecord, SecretRecord } from '../service/state.js';
 import type { TlsIdentity } from '../transport/certificate.js';
 
@@ -47,6 +48,16 @@ export interface VaultSnapshot {
   identity: VaultIdentity;
   roleAssignments: RoleAssignment[];
   objects: VaultObjects;
+  /** The event log and expiry marks (absent from files written before events existed). */
+  events?: EventLogSnapshot;
+}
+
+function eventLogOf(value: unknown): EventLogSnapshot {
+  const log = value as Partial<EventLogSnapshot> | null | undefined;
+  if (!log || typeof log !== 'object' || !Number.isSafeInteger(log.seq) || !Array.isArray(log.events) || !log.marks || typeof log.marks !== 'object') {
+    return emptyEventLog();
+  }
+  return { seq: log.seq as number, events: log.events, marks: log.marks };
 }
 
 function corrupt(path: string, what: string): Error {
@@ -91,11 +102,12 @@ export function parseStateFile(path: string, text: string): VaultSnapshot {
     },
     roleAssignments: roles.filter((a) => typeof a?.principal === 'string' && isVaultRole(a.role)),
     objects: collections as unknown as VaultObjects,
+    events: eventLogOf(parsed.events),
   };
 }
 
 /** The bytes of `snapshot` as a state file. */
 export function serializeStateFile(snapshot: VaultSnapshot): Buffer {
-  const { generation, identity, roleAssignments, objects } = snapshot;
-  return Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, generation, vault: identity, roleAssignments, objects }), 'utf8');
+  const { generation, identity, roleAssignments, objects, events } = snapshot;
+  return Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, generation, vault: identity, roleAssignments, objects, events }), 'utf8');
 }

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RoleAssignments } from '../auth/rbac.js';
+import { emptyEventLog } from '../events/log.js';
 import type { ResolvedOptions } from '../options.js';
 import { vaultSecrets, type VaultSecrets } from '../secrets.js';
 import { VaultState } from '../service/state.js';
@@ -53,9 +54,10 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
       state.secrets.clear();
       for (const record of snapshot.objects.secrets) state.secrets.set(record);
       roles.replaceAll(snapshot.roleAssignments);
+      state.events.replace(snapshot.events ?? emptyEventLog());
     },
     capture() {
-      return { identity: { ...identity! }, roleAssignments: roles.list(), objects: { keys: state.keys.values(), secrets: state.secrets.values() } };
+      return { identity: { ...identity! }, roleAssignments: roles.list(), objects: { keys: state.keys.values(), secrets: state.secrets.values() }, events: state.events.snapshot() };
     },
     takeChanged: () => state.takeChanged(),
   };

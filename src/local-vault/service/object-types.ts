@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { publishVersionEvent } from '../events/publish.js';
 import { conflict, deletedObjectNotFound, objectNotFound, type ObjectNoun } from '../http/errors.js';
 import { keyBundle, keyItem } from './bundles.js';
 import { newVersionId, type ObjectCollection, type VersionedRecord } from './objects.js';
@@ -115,6 +116,7 @@ export function appendVersion<R extends VersionedRecord>(
   const added = { version: newVersionId(), ...fields } as VersionOf<R>;
   record.versions.push(added);
   records.set(record);
+  publishVersionEvent(state.events, type, record, added, 'NewVersionCreated', added.attributes.created);
   state.markChanged();
   return { record, version: added };
 }

@@ -93,7 +93,7 @@ function rotationDue(action: LifetimeActionRecord, record: KeyRecord): number | 
   return undefined;
 }
 
-/** Runs the key's Rotate action for every due time up to now. Notify actions have no effect. */
+/** Runs the key's Rotate action for every due time up to now (Notify actions: events/due.ts). */
 export async function applyRotationPolicy(state: VaultState, record: KeyRecord): Promise<void> {
   const rotate = record.rotationPolicy?.lifetimeActions.find((a) => a.action.type === 'Rotate');
   if (!rotate || record.deleted) return;
@@ -102,6 +102,17 @@ export async function applyRotationPolicy(state: VaultState, record: KeyRecord):
     if (due === undefined || due > state.now()) return;
     await addRotatedVersion(state, record, due);
   }
+}
+
+/**
+ * When the key's Notify action is due for a version expiring at `exp` (Unix seconds): `exp`
+ * minus the action's `timeBeforeExpiry`, by the policy in force (the service's default Notify
+ * P30D for a key without one); `undefined` when the policy has no such action.
+ */
+export function notifyTime(record: KeyRecord, exp: number): number | undefined {
+  const actions = record.rotationPolicy?.lifetimeActions ?? DEFAULT_ACTIONS;
+  const before = actions.find((a) => a.action.type === 'Notify' && a.trigger.timeBeforeExpiry)?.trigger.timeBeforeExpiry;
+  return before === undefined ? undefined : addIsoDuration(exp, duration(before), -1);
 }
 
 function policyBody(ctx: OperationContext, policy: RotationPolicyRecord | undefined): Record<string, unknown> {

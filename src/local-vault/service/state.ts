@@ -7,6 +7,7 @@
  */
 import type { KeyOperation, KeyType } from '../crypto/algorithms.js';
 import type { KeyMaterial } from '../crypto/key-material.js';
+import { EventLog } from '../events/log.js';
 import { activeRecord, KEY_OBJECTS, recordVersion } from './object-types.js';
 import { ObjectCollection, type ObjectAttributesRecord, type ObjectVersionRecord, type VersionedRecord } from './objects.js';
 
@@ -65,6 +66,8 @@ export class VaultState {
   readonly keys = new ObjectCollection<KeyRecord>();
   /** Secrets by case-insensitive name, active and soft-deleted alike. */
   readonly secrets = new ObjectCollection<SecretRecord>();
+  /** Published events and expiry marks (events/log.ts). */
+  readonly events = new EventLog();
   /** Retention and purge protection. */
   readonly settings: VaultSettings;
   readonly #clock: () => number;

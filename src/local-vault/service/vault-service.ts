@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { publishDueEvents } from '../events/due.js';
 import { throttled } from '../http/errors.js';
 import type { VaultSecrets } from '../secrets.js';
 import { currentVersion } from './bundles.js';
@@ -125,6 +126,7 @@ export class VaultService {
   readonly #throttle: Throttle | undefined;
   readonly #sync: StateSync | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  #settled: (() => void) | undefined;
 
   constructor(options: VaultServiceOptions) {
     this.state = options.state;
@@ -133,11 +135,48 @@ export class VaultService {
     this.#sync = options.sync;
   }
 
-  /** Runs `fn` after everything queued before it. */
+  /** Runs `fn` after everything queued before it, then the settled listener (event delivery). */
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#tail.then(fn);
+    const settled = (): void => this.#settled?.();
+    // why: registered before the caller's continuation, so listeners run before the response is seen.
+    result.then(settled, settled);
     this.#tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Calls `listener` after every operation and scan, when the state may hold new events. */
+  onSettled(listener: () => void): void {
+    this.#settled = listener;
+  }
+
+  /**
+   * The periodic work of the service, for every object and now (the vault's timer runs it, and
+   * so can anything that moved the clock): automatic purge, due rotations of every key, and the
+   * due expiry events (events/due.ts). Persisted like a write when it changed anything.
+   *
+   * @throws {Error} when the durable state cannot be read or written.
+   */
+  processDueEvents(): Promise<void> {
+    return this.#exclusive(async () => {
+      const sync = this.#sync;
+      if (sync === undefined) {
+        await this.#maintainAll();
+        this.state.takeChanged();
+        return;
+      }
+      await sync.refresh();
+      this.state.takeChanged();
+      await this.#maintainAll();
+      // Seen on memory without the lock: redo it under the lock on the freshest state.
+      if (this.state.peekChanged()) await sync.transaction(() => this.#maintainAll());
+    });
+  }
+
+  async #maintainAll(): Promise<void> {
+    purgeExpired(this.state);
+    for (const record of this.state.activeKeys()) await applyRotationPolicy(this.state, record);
+    publishDueEvents(this.state);
   }
 
   /**
@@ -195,6 +234,7 @@ export class VaultService {
   async #run(operation: VaultOperation, prepare: () => ServiceRequest): Promise<OperationResult> {
     const request = prepare();
     await this.#maintain(operation, request.name);
+    if (request.name !== '') publishDueEvents(this.state, { collection: collectionOf(operation), name: request.name });
     this.#admit(operation, request);
     return OPERATIONS[operation]({ ...request, state: this.state, secrets: this.secrets });
   }
