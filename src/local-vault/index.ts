@@ -1,6 +1,6 @@
 /**
- * `kv-envelope/local-vault`: a local Azure Key Vault (keys and secrets data planes) for
- * development and tests. The real `@azure/keyvault-keys` and `@azure/keyvault-secrets` clients
+ * `kv-envelope/local-vault`: a local Azure Key Vault (keys and secrets data planes, and Key
+ * Vault's Event Grid events) for development and tests. The real `@azure/keyvault-keys` and `@azure/keyvault-secrets` clients
  * run against it unmodified, in-process or over HTTPS: challenge auth, versions, rotation and
  * rotation policies, soft delete, key_ops and attribute enforcement, RBAC roles,
  * case-insensitive names, service-shaped errors, call counting and fault injection. Keys and
@@ -11,8 +11,12 @@
  * - `oct-HSM` keys (AES-KW, AES-GCM, AES-CBC[PAD]) exist in this vault; in Azure only Managed HSM
  *   has them. Plain `oct` is refused. Secure key release and key attestation answer 400.
  * - Rotation policies run when a request touches the key (listing keys touches all), against the
- *   injected clock, not on a service timer. Missed rotations are caught up, each version created
- *   at the time it was due. Notify actions do nothing. Rotated versions keep the previous tags.
+ *   injected clock, on a 1-second timer and on `vault.events.processDue()`, not on a service
+ *   timer. Missed rotations are caught up, each version created at the time it was due. Notify
+ *   actions publish KeyNearExpiry. Rotated versions keep the previous tags.
+ * - Events (Event Grid schema, docs/events.md) go to in-process listeners and webhooks of this
+ *   vault, in order, with bounded retries and no dead-lettering; no CloudEvents schema, no
+ *   VaultAccessPolicyChanged.
  * - Backups restore only into a vault with the same secret (the same vault, or one started from
  *   the same state file), not into any vault of the subscription.
  * - Throttling (opt-in) uses fixed 10-second windows of the injected clock, per key class
