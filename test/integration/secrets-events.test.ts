@@ -52,6 +52,34 @@ describe('in-process: vault.events → resolver.handleEvent', () => {
   });
 });
 
+describe('resolver.handleEvent matches the vault', () => {
+  it('ignores an event naming the same secret in another vault (by data.Id host and port, else VaultName)', async () => {
+    const vault = await LocalKeyVault.start({ events: { scanIntervalMs: 0 } });
+    const resolver = new SecretResolver({ credential: vault.credential(), clientOptions: vault.clientOptions, refreshInterval: HOUR });
+    try {
+      const admin = new SecretClient(vault.url, vault.credential(), vault.clientOptions);
+      await admin.setSecret('shared-name', 'one');
+      const ref = '@Microsoft.KeyVault(VaultName=local;SecretName=shared-name)';
+      expect(await resolver.resolve(ref)).toBe('one');
+      await admin.setSecret('shared-name', 'two');
+      const event = (data: Record<string, unknown>) => ({ eventType: 'Microsoft.KeyVault.SecretNewVersionCreated', data: { ObjectName: 'shared-name', ...data } });
+      vault.stats.reset();
+      resolver.handleEvent([
+        event({ Id: 'https://local.vault.azure.net:8443/secrets/shared-name/0123456789abcdef0123456789abcdef', VaultName: 'local' }), // another port
+        event({ Id: 'https://attacker.vault.azure.net/secrets/shared-name/0123456789abcdef0123456789abcdef', VaultName: 'local' }), // Id wins over VaultName
+        event({ VaultName: 'other' }),
+      ]);
+      expect(await resolver.resolve(ref)).toBe('one');
+      expect(vault.stats.byOperation.getSecret ?? 0).toBe(0);
+      resolver.handleEvent(event({ VaultName: 'LOCAL' })); // no Id: the vault name decides
+      expect(await resolver.resolve(ref)).toBe('two');
+    } finally {
+      resolver.close();
+      await vault.close();
+    }
+  });
+});
+
 function post(url: string, body: string, method = 'POST', headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
