@@ -56,7 +56,19 @@ function listenerSubscriber(listener: KeyVaultEventListener, options: SubscribeO
   };
 }
 
-/** The vault's events: subscribe in-process, add webhooks, or run the due-event scan now. */
+/**
+ * The vault's events (`vault.events`): subscribe in-process, add webhooks, or run the due-event
+ * scan now. See docs/events.md.
+ *
+ * @example
+ * ```ts
+ * const vault = await LocalKeyVault.start({ clock: () => now });
+ * const stop = vault.events.subscribe((e) => console.log(e.eventType, e.subject), { eventTypes: ['Microsoft.KeyVault.SecretNearExpiry'] });
+ * now += 60 * 86_400_000;
+ * await vault.events.processDue(); // SecretNearExpiry for every secret expiring within 30 days
+ * stop();
+ * ```
+ */
 export class VaultEvents {
   readonly #service: VaultService;
   readonly #source: EventSource;
