@@ -5,8 +5,8 @@
  * POSTing to `createEventGridHandler(resolver)`). Adversaries: a refreshInterval of an hour on a
  * clock that does not move (without the event, the old value is served: a control resolver
  * shows it), a webhook endpoint that does not answer the handshake (the CLI says so and serves
- * on), a secret written by another process on the same home, and malformed or hostile POSTs to
- * the handler.
+ * on), a secret written by another process on the same home (`kv-envelope secret set`), an
+ * event naming the same secret in another vault, and malformed or hostile POSTs to the handler.
  */
 import { SecretClient } from '@azure/keyvault-secrets';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalKeyVault } from '../../src/local-vault/index.js';
 import { createEventGridHandler, SecretResolver, type SecretEvent } from '../../src/secrets/index.js';
-import { CLI } from '../cli/run-cli.js';
+import { CLI, runCli } from '../cli/run-cli.js';
 import { ManualClock } from '../helpers/local-vault.js';
 
 const HOUR = 3_600_000;
@@ -187,10 +187,9 @@ describe('across processes: vault serve --webhook → createEventGridHandler →
       await admin.setSecret('api-key', 'second');
       await vi.waitFor(async () => expect(await resolver!.resolve(ref)).toBe('second'), { timeout: 20_000, interval: 50 });
 
-      // Another process on the same home (what `kv-envelope secret set` does): the server's scan delivers it.
-      const other = await LocalKeyVault.start({ stateFile: join(home, 'vault.json'), events: { scanIntervalMs: 0 } });
-      await new SecretClient(other.url, other.credential(), other.clientOptions).setSecret('api-key', 'third');
-      await other.close();
+      // Another process on the same home, as a user types it: the server's scan delivers its event.
+      const set = await runCli(['secret', 'set', 'api-key', '--value', 'third'], { cwd: root, env: { KV_ENVELOPE_HOME: home } });
+      expect(set.code, set.stderr).toBe(0);
       await vi.waitFor(async () => expect(await resolver!.resolve(ref)).toBe('third'), { timeout: 20_000, interval: 50 });
     } finally {
       resolver?.close();
