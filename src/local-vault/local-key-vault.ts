@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isIP } from 'node:net';
 import type { TokenCredential } from '@azure/core-auth';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { vaultCredential } from './auth/tokens.js';
@@ -12,7 +13,6 @@ import { ADMIN_PRINCIPAL, isVaultRole, type RoleAssignments, type VaultRole } fr
 import { VaultEvents } from './events/vault-events.js';
 import { VaultFaults } from './faults.js';
 import { VaultHandler } from './http/handler.js';
-import { isIP } from 'node:net';
 import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOptions } from './options.js';
 import type { VaultSecrets } from './secrets.js';
 import { VaultService } from './service/vault-service.js';
@@ -32,6 +32,12 @@ export interface LocalVaultClientOptions {
   httpClient?: HttpClient;
   tlsOptions?: { ca: string };
   disableChallengeResourceVerification: true;
+}
+
+/** Events' `VaultName` by default: the host's first label (`local` for an IP address). */
+function defaultVaultName(url: string): string {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? 'local' : (host.split('.')[0] ?? 'local');
 }
 
 const SCOPE = /^(?:(?:keys|secrets)\/)?[0-9a-zA-Z-]{1,127}$/;
@@ -97,8 +103,7 @@ export class LocalKeyVault {
     this.#server = init.server;
     this.#persisted = init.persisted;
     const { vaultName, subscriptionId, resourceGroup, scanIntervalMs } = init.opts.events;
-    const host = new URL(init.url).hostname;
-    const source = { vaultUrl: init.url, vaultName: vaultName ?? (isIP(host.replace(/^\[|\]$/g, '')) ? 'local' : host.split('.')[0]!), subscriptionId, resourceGroup };
+    const source = { vaultUrl: init.url, vaultName: vaultName ?? defaultVaultName(init.url), subscriptionId, resourceGroup };
     this.events = new VaultEvents(init.service, source, init.opts.clock, scanIntervalMs);
   }
 

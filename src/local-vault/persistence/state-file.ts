@@ -1,8 +1,9 @@
 /**
  * The state file's format: one JSON document holding the vault's identity (tenant, master
  * secret, TLS identity, the https port key ids name), its role assignments and its objects,
- * one collection per object type (`keys`, `secrets`; certificates join as a sibling), and
- * a generation counter that every write increments. It holds private keys and the
+ * one collection per object type (`keys`, `secrets`; certificates join as a sibling), its event
+ * log and expiry marks (`events`, events/log.ts; optional when reading), and a generation
+ * counter that every write increments. It holds private keys and the
  * token-signing secret: mode 0600, keep it out of version control.
  *
  * Version 1 (keys at the top level, no generation) is read and written back as version 2. A
