@@ -124,20 +124,23 @@ export class LocalKeyVault {
     const service = new VaultService({ state, secrets, throttle: opts.throttle, clock: opts.clock, sync: durable });
     const stats = new VaultStats();
     const faults = new VaultFaults();
-    const handler = new VaultHandler({ service, secrets, roles, faults, stats });
+    let origin = '';
+    const handler = new VaultHandler({ service, secrets, roles, faults, stats, origin: () => origin });
     const init = { stats, faults, service, roles, secrets, persisted: durable !== undefined, opts };
     if (opts.transport === 'https') {
       const tls = await tlsIdentity(opts, opened);
       const server = await listenPersisted(handler, tls, opts, opened);
       const url = `https://${urlHost(opts.host ?? '127.0.0.1')}:${server.port}`;
+      origin = url;
       const clientOptions: LocalVaultClientOptions = { tlsOptions: { ca: tls.certPem }, disableChallengeResourceVerification: true };
       return new LocalKeyVault({ ...init, url, clientOptions, caPem: tls.certPem, server });
     }
+    origin = `https://${urlHost(opts.host ?? 'local.vault.azure.net')}`;
     let vault: LocalKeyVault | undefined;
     const httpClient = inProcessHttpClient(handler, () => (vault ? vault.#open : true));
     vault = new LocalKeyVault({
       ...init,
-      url: `https://${urlHost(opts.host ?? 'local.vault.azure.net')}`,
+      url: origin,
       clientOptions: { httpClient, disableChallengeResourceVerification: true },
       caPem: undefined,
       server: undefined,

@@ -39,6 +39,17 @@ export interface LocalKeyVaultOptions {
   throttle?: boolean;
   /** Where events say they come from, and how often due events are looked for (docs/events.md). */
   events?: LocalVaultEventOptions;
+  /**
+   * How long a delete, recover or purge stays in progress, in milliseconds (default 1000; 0
+   * completes them at once). Azure takes a few seconds: meanwhile the name answers 409
+   * `ObjectIsBeingDeleted` / `ObjectIsBeingRecovered`, the deleted (or recovered) object is a
+   * 404, and purge-then-recreate fails. The default is below the SDK pollers' 2-second interval,
+   * so `beginDeleteKey` / `beginRecoverDeletedKey` see one "still in progress" poll and complete
+   * on the next, as against the service. The operation completes when the delay has passed on
+   * the vault clock or on the real clock, whichever comes first: a frozen test clock never
+   * blocks a poller, and advancing a test clock completes the operation at once.
+   */
+  operationDelayMs?: number;
 }
 
 /** Options of the vault's events (`LocalKeyVaultOptions.events`). */
@@ -65,6 +76,7 @@ export interface ResolvedOptions {
   purgeProtection: boolean;
   throttle: boolean;
   events: Required<Omit<LocalVaultEventOptions, 'vaultName'>> & { vaultName: string | undefined };
+  operationDelayMs: number;
 }
 
 const EVENT_NAME = /^[0-9A-Za-z][0-9A-Za-z._()-]{0,89}$/;
@@ -81,6 +93,11 @@ function eventOptions(options: LocalVaultEventOptions | undefined): ResolvedOpti
   return { vaultName, subscriptionId, resourceGroup, scanIntervalMs };
 }
 
+/** Default of {@link LocalKeyVaultOptions.operationDelayMs}. */
+export const DEFAULT_OPERATION_DELAY_MS = 1000;
+// A minute is far beyond the service's few seconds; more would only hang callers' pollers.
+const MAX_OPERATION_DELAY_MS = 60_000;
+
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
@@ -93,8 +110,8 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
  * Validates `options` and applies defaults.
  *
  * @throws {TypeError} for a member of the wrong type.
- * @throws {RangeError} for a port outside 0..65535, a retention outside 7..90 days, or a host
- *   that is neither a DNS name nor an IP address.
+ * @throws {RangeError} for a port outside 0..65535, a retention outside 7..90 days, an
+ *   operation delay outside 0..60000 ms, or a host that is neither a DNS name nor an IP address.
  */
 export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -116,6 +133,10 @@ export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOpti
   if (!Number.isInteger(retention) || retention < 7 || retention > 90) {
     throw new RangeError(`options.softDeleteRetentionDays must be an integer in 7..90, got ${retention}`);
   }
+  const delay = options.operationDelayMs ?? DEFAULT_OPERATION_DELAY_MS;
+  if (!Number.isInteger(delay) || delay < 0 || delay > MAX_OPERATION_DELAY_MS) {
+    throw new RangeError(`options.operationDelayMs must be an integer in 0..${MAX_OPERATION_DELAY_MS}, got ${delay}`);
+  }
   return {
     transport,
     port,
@@ -126,6 +147,7 @@ export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOpti
     purgeProtection: optionalBoolean(options.purgeProtection, 'purgeProtection', false),
     throttle: optionalBoolean(options.throttle, 'throttle', false),
     events: eventOptions(options.events),
+    operationDelayMs: delay,
   };
 }
 

@@ -1,6 +1,10 @@
 /**
- * The request pipeline both transports share: challenge → route → count → fault → token →
- * api-version → RBAC → body → service. Every failure becomes a service-shaped JSON error.
+ * The request pipeline both transports share: size limits → challenge → route → count → fault →
+ * token → api-version → RBAC → body → service. Every failure becomes a service-shaped JSON error.
+ *
+ * Ids in responses (kid, secret id, recoveryId, nextLink) are built from the vault's configured
+ * URL (`origin`), never from the request's Host header: a client that sends `Host: evil.example`
+ * must not receive ids that send the next request (with its token) there.
  *
  * @module
  */
@@ -13,8 +17,10 @@ import type { VaultSecrets } from '../secrets.js';
 import type { OperationResult } from '../service/operation.js';
 import type { VaultService } from '../service/vault-service.js';
 import type { VaultStats } from '../stats.js';
-import { badParameter, throttled, VaultHttpError } from './errors.js';
+import { apiVersionError } from './api-versions.js';
+import { badParameter, VaultHttpError } from './errors.js';
 import { route } from './router.js';
+import { SERVICE_ERRORS } from './service-errors.js';
 import type { VaultOutcome, VaultRequest, VaultResponse } from './types.js';
 
 /** What the pipeline needs from its vault. */
@@ -24,10 +30,16 @@ export interface VaultHandlerDeps {
   roles: RoleAssignments;
   faults: VaultFaults;
   stats: VaultStats;
+  /** The vault's URL origin (`https://host[:port]`): every id in a response starts with it. */
+  origin: () => string;
 }
 
+/** Longest URL (path and query) accepted, in characters. */
+export const MAX_URL_LENGTH = 8192;
+/** Largest request line plus headers accepted, in bytes (HTTP.sys's default MaxRequestBytes). */
+export const MAX_HEADER_BYTES = 16_384;
+
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const MISSING_TOKEN = 'AKV10000: Request is missing a Bearer or PoP token.';
 
 function parseBody(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
@@ -69,10 +81,12 @@ export class VaultHandler {
 
   async #handle(request: VaultRequest): Promise<VaultOutcome> {
     const { stats, faults, roles, service } = this.#deps;
+    if (request.url.pathname.length + request.url.search.length > MAX_URL_LENGTH) throw SERVICE_ERRORS.urlTooLong(MAX_URL_LENGTH);
+    if ((request.headerBytes ?? 0) > MAX_HEADER_BYTES) throw SERVICE_ERRORS.headersTooLarge(MAX_HEADER_BYTES);
     const authorization = request.header('authorization');
     if (!authorization) {
       stats.recordChallenge();
-      throw new VaultHttpError(401, 'Unauthorized', MISSING_TOKEN, { headers: { 'www-authenticate': this.#challenge } });
+      throw SERVICE_ERRORS.missingToken({ 'www-authenticate': this.#challenge });
     }
     const routed = route(request.method.toUpperCase(), request.url.pathname);
     stats.recordOperation(routed.operation, routed.name);
@@ -81,12 +95,13 @@ export class VaultHandler {
     if (fault?.type === 'delay') await sleep(fault.ms, undefined, { signal: request.signal });
     else if (fault) throw this.#faultError(fault);
     const principal = this.#authenticate(authorization);
-    if (!request.url.searchParams.get('api-version')) throw badParameter("The query parameter 'api-version' is required.");
+    const versionError = apiVersionError(request.url.searchParams.get('api-version'));
+    if (versionError) throw versionError;
     // why: the RBAC check runs inside execute, after the reload, so that role assignments
     // made by other processes are seen; the body is parsed after it, as the service does.
     const result = await service.execute(routed.operation, () => {
       roles.check(principal, routed.operation, routed.name);
-      return { base: request.url.origin, name: routed.name, version: routed.version, body: parseBody(request.body), query: request.url.searchParams };
+      return { base: this.#deps.origin(), name: routed.name, version: routed.version, body: parseBody(request.body), query: request.url.searchParams };
     });
     return { kind: 'response', response: this.#response(request, result) };
   }
@@ -98,7 +113,7 @@ export class VaultHandler {
           issuer: issuerFor(this.#deps.secrets.tenantId),
           nowSeconds: Math.floor(Date.now() / 1000),
         })
-      : ({ ok: false, reason: MISSING_TOKEN } as const);
+      : ({ ok: false, reason: SERVICE_ERRORS.missingToken({}).message } as const);
     if (!check.ok) {
       throw new VaultHttpError(401, 'Unauthorized', check.reason, { headers: { 'www-authenticate': this.#challenge } });
     }
@@ -108,9 +123,7 @@ export class VaultHandler {
   #faultError(fault: Exclude<Fault, { type: 'reset' | 'delay' }>): VaultHttpError {
     const headers: Record<string, string> =
       fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
-    return fault.type === '429'
-      ? throttled(headers)
-      : new VaultHttpError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please retry later.', { headers });
+    return fault.type === '429' ? SERVICE_ERRORS.throttled(headers) : SERVICE_ERRORS.serviceUnavailable(headers);
   }
 
   #headers(request: VaultRequest, extra: Readonly<Record<string, string>> = {}): Record<string, string> {

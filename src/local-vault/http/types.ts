@@ -8,10 +8,12 @@
 /** A request as both transports deliver it. */
 export interface VaultRequest {
   method: string;
-  /** Absolute URL, with the scheme, host and port the client used. */
+  /** Absolute URL as the client sent it (its host is not trusted: ids use the vault's own origin). */
   url: URL;
   /** Case-insensitive header lookup. */
   header(name: string): string | undefined;
+  /** Size of the request line plus headers in bytes, as received (for the size limit). */
+  headerBytes?: number | undefined;
   /** The body as text (`''` when empty). */
   body: string;
   /** Aborted when the client gives up (in-process) or disconnects (HTTPS). */

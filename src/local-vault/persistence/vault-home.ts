@@ -33,7 +33,10 @@ export interface OpenedState {
  * @throws {Error} when the state file is corrupt or cannot be read or created.
  */
 export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState> {
-  const state = new VaultState({ softDeleteRetentionDays: opts.softDeleteRetentionDays, purgeProtection: opts.purgeProtection }, opts.clock);
+  const state = new VaultState(
+    { softDeleteRetentionDays: opts.softDeleteRetentionDays, purgeProtection: opts.purgeProtection, operationDelayMs: opts.operationDelayMs },
+    opts.clock,
+  );
   const roles = new RoleAssignments();
   if (opts.stateFile === undefined) {
     const secrets = vaultSecrets();

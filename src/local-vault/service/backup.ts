@@ -10,7 +10,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fromBase64Url, toBase64Url } from '../crypto/encoding.js';
-import { badParameter, conflict } from '../http/errors.js';
+import { conflict } from '../http/errors.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { latestVersion, type VersionedRecord } from './objects.js';
 import { activeRecord, assertNameUsable, KEY_OBJECTS, SECRET_OBJECTS, type ObjectType } from './object-types.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
@@ -42,7 +43,8 @@ function open<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationCont
     const plain = Buffer.concat([decipher.update(blob.subarray(magic.length + IV_BYTES, blob.length - TAG_BYTES)), decipher.final()]);
     return JSON.parse(plain.toString('utf8')) as R;
   } catch {
-    throw badParameter('Backup blob contains invalid data or was not created by this vault.');
+    // The service's text for any blob it cannot read (also one from another vault here).
+    throw SERVICE_ERRORS.malformedBackup();
   }
 }
 

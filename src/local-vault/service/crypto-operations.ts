@@ -20,6 +20,7 @@ import {
   type CipherOperation,
 } from '../crypto/operations.js';
 import { badParameter, forbidden } from '../http/errors.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { keyId } from './bundles.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import type { KeyVersionRecord } from './state.js';
@@ -43,7 +44,7 @@ function usableVersion(
 ): { kid: string; version: KeyVersionRecord } {
   const { record, version } = ctx.state.keyVersion(ctx.name, ctx.version);
   const a = version.attributes;
-  if (!a.enabled) throw forbidden(`Operation ${operation} is not allowed on a disabled key.`, 'KeyDisabled');
+  if (!a.enabled) throw SERVICE_ERRORS.disabled('Key', operation);
   checkAlgorithm(version);
   if (!version.keyOps.includes(operation satisfies KeyOperation)) {
     throw forbidden(`Operation ${operation} is not permitted on this key.`, 'KeyOperationForbidden');

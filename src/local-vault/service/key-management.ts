@@ -6,12 +6,14 @@
 import { CURVES, FAMILIES, KEY_TYPES, lookup, type KeyFamily, type KeyType } from '../crypto/algorithms.js';
 import { isCurveName } from '../crypto/ec.js';
 import { generateMaterial, importMaterial, materialSize, type KeyMaterial, type KeySpec } from '../crypto/key-material.js';
-import { badParameter, forbidden } from '../http/errors.js';
+import { badParameter } from '../http/errors.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { currentVersion, keyBundle, keyItem, page } from './bundles.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import { applyAttributes, importedKeyType, optionalObject, parseKeyOps, parseTags } from './requests.js';
 import { appendVersion, assertNameUsable as assertObjectNameUsable, KEY_OBJECTS } from './object-types.js';
 import type { KeyRecord, KeyVersionRecord, VaultState } from './state.js';
+import { listVersions } from './version-list.js';
 
 /** The generation spec of an existing version (rotation makes "the same key again"). */
 export function specOf(material: KeyMaterial): KeySpec {
@@ -80,6 +82,11 @@ function versionFields(ctx: OperationContext, kty: KeyType, keyOps: unknown): Ve
   if (tags) version.tags = tags;
   const releasePolicy = optionalObject(ctx.body.release_policy, 'release_policy');
   if (releasePolicy) version.releasePolicy = releasePolicy;
+  // keys.json KeyAttributes.exportable: "Release policy must be provided when creating the first
+  // version of an exportable key."
+  if (version.attributes.exportable === true && !releasePolicy && !ctx.state.keys.has(ctx.name)) {
+    throw SERVICE_ERRORS.exportableWithoutPolicy();
+  }
   return version;
 }
 
@@ -110,7 +117,7 @@ export function importKey(ctx: OperationContext): OperationResult {
 /** `GET /keys/{name}/{version?}`; a disabled version answers 403 like the service. */
 export function getKey(ctx: OperationContext): OperationResult {
   const { record, version } = ctx.state.keyVersion(ctx.name, ctx.version);
-  if (!version.attributes.enabled) throw forbidden('Operation get is not allowed on a disabled key.', 'KeyDisabled');
+  if (!version.attributes.enabled) throw SERVICE_ERRORS.disabled('Key', 'get');
   return ok(keyBundle(ctx.state, ctx.base, record, version));
 }
 
@@ -135,9 +142,7 @@ export function getKeys(ctx: OperationContext): OperationResult {
   return ok(page(items, ctx, '/keys'));
 }
 
-/** `GET /keys/{name}/versions`: every version of a key, paged. */
+/** `GET /keys/{name}/versions`: every version of a key, paged (see version-list.ts for order and a missing key). */
 export function getKeyVersions(ctx: OperationContext): OperationResult {
-  const record = ctx.state.activeKey(ctx.name);
-  const items = record.versions.map((version) => keyItem(ctx.state, ctx.base, record, version, true));
-  return ok(page(items, ctx, `/keys/${record.name}/versions`));
+  return listVersions(KEY_OBJECTS, ctx);
 }

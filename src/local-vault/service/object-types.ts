@@ -6,7 +6,8 @@
  * @module
  */
 import { publishVersionEvent } from '../events/publish.js';
-import { conflict, deletedObjectNotFound, objectNotFound, type ObjectNoun } from '../http/errors.js';
+import { deletedObjectNotFound, objectNotFound, type ObjectNoun } from '../http/errors.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { keyBundle, keyItem } from './bundles.js';
 import { newVersionId, type ObjectCollection, type VersionedRecord } from './objects.js';
 import { secretItem, secretProperties } from './secret-bundles.js';
@@ -56,10 +57,13 @@ export const SECRET_OBJECTS: ObjectType<SecretRecord> = {
 /** Every object type (automatic purge walks them all). */
 export const OBJECT_TYPES: readonly ObjectType<VersionedRecord>[] = [KEY_OBJECTS, SECRET_OBJECTS] as unknown as ObjectType<VersionedRecord>[];
 
-/** The active (not deleted) object `name` in any letter case, or the type's 404. */
+/**
+ * The active object `name` in any letter case, or the type's 404 (also while a delete or
+ * recover of it is in progress: the SDK's recover poller polls this 404).
+ */
 export function activeRecord<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): R {
   const record = type.records(state).get(name);
-  if (!record || record.deleted) throw objectNotFound(type.noun, name);
+  if (!record || record.deleted || record.pending) throw objectNotFound(type.noun, name);
   return record;
 }
 
@@ -76,26 +80,40 @@ export function recordVersion<R extends VersionedRecord>(
   return { record, version: found as VersionOf<R> };
 }
 
-/** The soft-deleted object `name` in any letter case, or the type's 404. */
+/**
+ * The soft-deleted object `name` in any letter case, or the type's 404 (also while its delete
+ * or recover is in progress: the SDK's delete poller polls this 404; a purge in progress still
+ * shows it, as the service does until the purge completes).
+ */
 export function deletedRecord<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): R {
   const record = type.records(state).get(name);
-  if (!record?.deleted) throw deletedObjectNotFound(type.noun, name);
+  if (!record?.deleted || (record.pending && record.pending.operation !== 'purge')) throw deletedObjectNotFound(type.noun, name);
   return record;
 }
 
 /**
- * Rejects a name (in any letter case) held by a soft-deleted object of `type`.
+ * Rejects any operation that would change object `name` while a delete, recover or purge of it
+ * is in progress.
  *
- * @throws {VaultHttpError} 409 Conflict `ObjectIsDeletedButRecoverable`.
+ * @throws {VaultHttpError} 409 Conflict `ObjectIsBeingDeleted` (delete, purge) or `ObjectIsBeingRecovered`.
+ */
+export function assertNotInProgress<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): void {
+  const pending = type.records(state).get(name)?.pending;
+  if (!pending) return;
+  throw pending.operation === 'recover' ? SERVICE_ERRORS.beingRecovered(type.noun) : SERVICE_ERRORS.beingDeleted(type.noun);
+}
+
+/**
+ * Rejects a name (in any letter case) held by a soft-deleted object of `type`, or by one whose
+ * delete, recover or purge is in progress.
+ *
+ * @throws {VaultHttpError} 409 Conflict `ObjectIsDeletedButRecoverable`, `ObjectIsBeingDeleted`
+ *   or `ObjectIsBeingRecovered`.
  */
 export function assertNameUsable<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): void {
+  assertNotInProgress(type, state, name);
   const held = type.records(state).get(name);
-  if (held?.deleted) {
-    throw conflict(
-      `${type.noun} ${held.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the ${type.noun.toLowerCase()} can only be recovered or purged.`,
-      'ObjectIsDeletedButRecoverable',
-    );
-  }
+  if (held?.deleted) throw SERVICE_ERRORS.deletedButRecoverable(type.noun, held.name);
 }
 
 /**

@@ -24,6 +24,20 @@ export interface DeletionRecord {
   scheduledPurgeDate: number;
 }
 
+/**
+ * A delete, recover or purge the service is still carrying out (soft-delete.ts): until it
+ * completes, the object is in neither the active nor (except while purging) the deleted
+ * collection, and operations on its name answer 409. It completes once `operationDelayMs` has
+ * passed on the vault clock (`vaultUntil`) or on the real clock (`wallUntil`), whichever first.
+ */
+export interface PendingOperation {
+  operation: 'delete' | 'recover' | 'purge';
+  /** Vault-clock milliseconds. */
+  vaultUntil: number;
+  /** Real-clock (`Date.now()`) milliseconds. */
+  wallUntil: number;
+}
+
 /** One version of any object type. */
 export interface ObjectVersionRecord {
   version: string;
@@ -36,6 +50,8 @@ export interface VersionedRecord<V extends ObjectVersionRecord = ObjectVersionRe
   name: string;
   versions: V[];
   deleted?: DeletionRecord;
+  /** An operation in progress on this object. */
+  pending?: PendingOperation;
 }
 
 /** Key Vault's 32-hex-character version ids. */
@@ -82,17 +98,17 @@ export class ObjectCollection<R extends VersionedRecord> {
     return [...this.#records.values()];
   }
 
-  /** Active records sorted by name. */
+  /** Active records sorted by name (none with an operation in progress). */
   active(): R[] {
     return this.values()
-      .filter((r) => !r.deleted)
+      .filter((r) => !r.deleted && !r.pending)
       .sort((a, b) => nameKey(a.name).localeCompare(nameKey(b.name)));
   }
 
-  /** Soft-deleted records sorted by name. */
+  /** Soft-deleted records sorted by name (a purge in progress still lists; a delete or recover does not). */
   deleted(): R[] {
     return this.values()
-      .filter((r) => r.deleted)
+      .filter((r) => r.deleted && (!r.pending || r.pending.operation === 'purge'))
       .sort((a, b) => nameKey(a.name).localeCompare(nameKey(b.name)));
   }
 }

@@ -9,15 +9,17 @@
  *
  * @module
  */
-import { badParameter, forbidden } from '../http/errors.js';
+import { badParameter } from '../http/errors.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { page } from './bundles.js';
 import { latestVersion } from './objects.js';
-import { activeRecord, appendVersion, recordVersion, SECRET_OBJECTS } from './object-types.js';
+import { appendVersion, recordVersion, SECRET_OBJECTS } from './object-types.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import { applyAttributes, parseTags } from './requests.js';
 import { secretBundle, secretItem, secretProperties } from './secret-bundles.js';
 import { getDeleted, listDeleted, purgeDeleted, recoverDeleted, softDelete } from './soft-delete.js';
 import type { SecretVersionRecord } from './state.js';
+import { listVersions } from './version-list.js';
 
 /** The largest secret value the service stores, in bytes. */
 export const MAX_SECRET_VALUE_BYTES = 25_600;
@@ -70,7 +72,7 @@ export function setSecret(ctx: OperationContext): OperationResult {
  */
 export function getSecret(ctx: OperationContext): OperationResult {
   const { record, version } = recordVersion(SECRET_OBJECTS, ctx.state, ctx.name, ctx.version);
-  if (!version.attributes.enabled) throw forbidden('Operation get is not allowed on a disabled secret.', 'SecretDisabled');
+  if (!version.attributes.enabled) throw SERVICE_ERRORS.disabled('Secret', 'get');
   return ok(secretBundle(ctx.state, ctx.base, record, version));
 }
 
@@ -93,11 +95,9 @@ export function getSecrets(ctx: OperationContext): OperationResult {
   return ok(page(items, ctx, '/secrets'));
 }
 
-/** `GET /secrets/{name}/versions`: every version of a secret, paged, without values. */
+/** `GET /secrets/{name}/versions`: every version of a secret, paged, without values (see version-list.ts). */
 export function getSecretVersions(ctx: OperationContext): OperationResult {
-  const record = activeRecord(SECRET_OBJECTS, ctx.state, ctx.name);
-  const items = record.versions.map((version) => secretItem(ctx.state, ctx.base, record, version, true));
-  return ok(page(items, ctx, `/secrets/${record.name}/versions`));
+  return listVersions(SECRET_OBJECTS, ctx);
 }
 
 /** `DELETE /secrets/{name}`. */

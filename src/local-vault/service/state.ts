@@ -55,6 +55,8 @@ export type SecretRecord = VersionedRecord<SecretVersionRecord>;
 export interface VaultSettings {
   softDeleteRetentionDays: number;
   purgeProtection: boolean;
+  /** How long delete, recover and purge stay in progress (0: they complete at once). */
+  operationDelayMs?: number;
 }
 
 /**
@@ -81,6 +83,11 @@ export class VaultState {
   /** The injected clock in Unix seconds. */
   now(): number {
     return Math.floor(this.#clock() / 1000);
+  }
+
+  /** The injected clock in milliseconds. */
+  nowMs(): number {
+    return this.#clock();
   }
 
   /** Marks the state as needing to be persisted. */

@@ -2,18 +2,28 @@
  * The HTTPS transport: a `node:https` server on 127.0.0.1 in front of the vault's pipeline, for
  * clients in other processes. A `reset` fault destroys the socket mid-request.
  *
+ * The Host header is not used: the pipeline builds every id from the vault's configured URL.
+ * Oversized requests get a service-shaped JSON error, not Node's empty 431 or a reset: the
+ * pipeline applies the URL and header limits (http/handler.ts) to both transports, and a request
+ * too large even for Node's parser (`maxHeaderSize` below) is answered from `clientError`.
+ *
  * @module
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { VaultHandler } from '../http/handler.js';
+import type { Duplex } from 'node:stream';
+import { MAX_HEADER_BYTES, type VaultHandler } from '../http/handler.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import type { TlsIdentity } from './certificate.js';
 
 /** The address the server listens on: loopback only. */
 export const LISTEN_ADDRESS = '127.0.0.1';
 // Key Vault request bodies are small (a JWK import is the largest); refuse anything absurd.
 const MAX_BODY_BYTES = 1 << 20;
+// Node's parser limit: well above the pipeline's, so that the pipeline answers most oversize requests.
+const PARSER_MAX_HEADER_BYTES = 4 * MAX_HEADER_BYTES;
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
 /** A running HTTPS server. */
 export interface HttpsServerHandle {
@@ -40,16 +50,22 @@ async function serve(handler: VaultHandler, req: IncomingMessage, res: ServerRes
   });
   let url: URL;
   try {
-    url = new URL(req.url ?? '/', `https://${req.headers.host ?? `${LISTEN_ADDRESS}:${port}`}`);
+    // why: origin-form only ("/keys/x?..."); the authority is ours, whatever Host says.
+    if (!req.url?.startsWith('/')) throw new TypeError('not origin-form');
+    url = new URL(`https://${LISTEN_ADDRESS}:${port}${req.url}`);
   } catch {
-    reply(res, 400, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ error: { code: 'BadParameter', message: 'Invalid request URL or Host header.' } }));
+    reply(res, 400, JSON_TYPE, JSON.stringify({ error: { code: 'BadParameter', message: 'Invalid request URL.' } }));
     return;
   }
+  // Request line + headers as received: "NAME: value\r\n" each.
+  let headerBytes = (req.method?.length ?? 0) + req.url.length + 12;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headerBytes += req.rawHeaders[i]!.length + req.rawHeaders[i + 1]!.length + 4;
   try {
     const outcome = await handler.handle({
       method: req.method ?? 'GET',
       url,
       header: (name) => header(req.headers, name),
+      headerBytes,
       body,
       signal: controller.signal,
     });
@@ -64,6 +80,23 @@ async function serve(handler: VaultHandler, req: IncomingMessage, res: ServerRes
   }
 }
 
+/** Node's parser gave up on a request: answer as the service would (JSON), then close. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const vaultError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? SERVICE_ERRORS.headersTooLarge(MAX_HEADER_BYTES)
+      : { status: 400, toBody: () => ({ error: { code: 'BadParameter', message: 'The request could not be parsed.' } }) };
+  const body = JSON.stringify(vaultError.toBody());
+  const reason = vaultError.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${vaultError.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /**
  * Starts the server with `identity` on `port` (0 = any free port).
  *
@@ -71,7 +104,7 @@ async function serve(handler: VaultHandler, req: IncomingMessage, res: ServerRes
  */
 export async function startHttpsServer(handler: VaultHandler, identity: TlsIdentity, port: number): Promise<HttpsServerHandle> {
   let boundPort = port;
-  const server: Server = createServer({ cert: identity.certPem, key: identity.keyPem }, (req, res) => {
+  const server: Server = createServer({ cert: identity.certPem, key: identity.keyPem, maxHeaderSize: PARSER_MAX_HEADER_BYTES }, (req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -81,12 +114,13 @@ export async function startHttpsServer(handler: VaultHandler, identity: TlsIdent
     req.on('end', () => {
       if (size > MAX_BODY_BYTES) {
         const error = { error: { code: 'BadParameter', message: `The request body exceeds ${MAX_BODY_BYTES} bytes.` } };
-        reply(res, 413, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(error));
+        reply(res, 413, JSON_TYPE, JSON.stringify(error));
         return;
       }
       void serve(handler, req, res, Buffer.concat(chunks).toString('utf8'), boundPort);
     });
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, LISTEN_ADDRESS, () => {

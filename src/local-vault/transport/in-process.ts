@@ -37,6 +37,13 @@ async function bodyText(body: RequestBodyType | undefined): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The request line and headers as the node client would send them, in bytes (for the size limit). */
+function headerBytes(request: PipelineRequest, url: URL): number {
+  let bytes = request.method.length + url.pathname.length + url.search.length + 12;
+  for (const [name, value] of request.headers) bytes += name.length + value.length + 4;
+  return bytes;
+}
+
 /**
  * An `HttpClient` that serves requests with `handler` in this process.
  *
@@ -72,6 +79,7 @@ export function inProcessHttpClient(handler: VaultHandler, isOpen: () => boolean
               method: request.method,
               url,
               header: (name) => request.headers.get(name),
+              headerBytes: headerBytes(request, url),
               body,
               signal: controller.signal,
             }),
