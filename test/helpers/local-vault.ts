@@ -12,6 +12,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { JsonWebKey } from '@azure/keyvault-keys';
 import { createHmac, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { LocalKeyVault } from '../../src/local-vault/index.js';
 
@@ -104,4 +105,47 @@ export async function expectRestError(promise: Promise<unknown>, statusCode: num
   expect((error as RestError).statusCode).toBe(statusCode);
   if (code !== undefined) expect((error as RestError).code).toBe(code);
   return error as RestError;
+}
+
+/** The inner error code of a Key Vault RestError (`details.error.innerError.code`), if any. */
+export function innerCode(error: unknown): string | undefined {
+  const inner = (error as { details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } }).details?.error;
+  return inner?.innerError?.code ?? inner?.innererror?.code;
+}
+
+const IN_PROGRESS = new Set(['ObjectIsBeingDeleted', 'ObjectIsBeingRecovered']);
+
+/**
+ * Runs `action` again while the vault answers 409 because a delete, recover or purge of the name
+ * is still in progress, as code against Azure must (the purge that precedes a re-create has no
+ * poller). Any other error, or the deadline, ends the wait.
+ */
+export async function retryWhileInProgress<T>(action: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await action();
+    } catch (error) {
+      const code = innerCode(error);
+      if ((error as RestError).statusCode !== 409 || code === undefined || !IN_PROGRESS.has(code) || Date.now() > deadline) throw error;
+    }
+    await sleep(25);
+  }
+}
+
+/**
+ * Waits until `action` rejects with `statusCode` (e.g. a purged object's 404, which the service
+ * gives only once the purge completes), and returns that error.
+ */
+export async function untilRejectsWith(action: () => Promise<unknown>, statusCode: number, timeoutMs = 15_000): Promise<RestError> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const error = await action().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if ((error as RestError | undefined)?.statusCode === statusCode) return error as RestError;
+    if (Date.now() > deadline) return expectRestError(action(), statusCode);
+    await sleep(25);
+  }
 }

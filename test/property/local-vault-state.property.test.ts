@@ -37,7 +37,7 @@ describe('local vault state file shared by concurrent vaults (property)', () => 
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 10 }), async (ops) => {
         const file = join(dir, `vault-${n++}.json`);
-        const vaults = await Promise.all([0, 1, 2].map(() => LocalKeyVault.start({ stateFile: file })));
+        const vaults = await Promise.all([0, 1, 2].map(() => LocalKeyVault.start({ stateFile: file, operationDelayMs: 0 })));
         const clients = vaults.map(client);
         for (const name of BASE) await clients[0]!.createEcKey(name);
         // Model. A delete and a rotate of the same key do not commute: delete only keys nobody rotates.
