@@ -1,8 +1,9 @@
-/** Pieces of `kv-envelope key`: key creation by type, display, a 404 test, and a TTY confirmation. */
+/** Pieces of `kv-envelope key`: key creation by type, display, a 404 test, waiting out a purge, and a TTY confirmation. */
 import { createInterface } from 'node:readline/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyClient, KeyVaultKey } from '@azure/keyvault-keys';
 import { intOption } from '../args.js';
-import { UsageError } from '../errors.js';
+import { CommandError, UsageError } from '../errors.js';
 
 /** Creates NAME (or a new version of it) with the requested type and size or curve. */
 export async function createKey(keys: KeyClient, name: string, kty: string, size: number | undefined, curve: string | undefined): Promise<KeyVaultKey> {
@@ -37,6 +38,19 @@ export function checkCreateOptions(kty: string | undefined, size: string | undef
 export function notFound(err: unknown): undefined {
   if ((err as { statusCode?: unknown })?.statusCode === 404) return undefined;
   throw err;
+}
+
+/**
+ * Waits until a purge has completed: Azure keeps the deleted key (and its name) for a few
+ * seconds after answering the purge, and a re-create or restore meanwhile fails with 409
+ * ObjectIsBeingDeleted. Polls `getDeletedKey` until it answers 404, for at most `timeoutMs`.
+ */
+export async function waitUntilPurged(keys: KeyClient, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await keys.getDeletedKey(name).catch(notFound)) !== undefined) {
+    if (Date.now() > deadline) throw new CommandError('PURGE_PENDING', `key ${name} was purged but the vault still lists it after ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
 }
 
 /** Asks on the terminal whether the answer is `expected`; `undefined` when there is no terminal (then the caller requires --yes). */

@@ -8,7 +8,7 @@ import { writeAtomically } from '../atomic-file.js';
 import { CommandError, UsageError } from '../errors.js';
 import { type Output, refuseOverwrite } from '../output.js';
 import type { VaultContext } from '../vault-context.js';
-import { checkCreateOptions, confirm, createKey, describe, notFound, summary } from './key-helpers.js';
+import { checkCreateOptions, confirm, createKey, describe, notFound, summary, waitUntilPurged } from './key-helpers.js';
 
 export const KEY_HELP = `Usage: kv-envelope key <command> [options]
 
@@ -138,6 +138,7 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
     }
     case 'purge': {
       await keys.purgeDeletedKey(name);
+      await waitUntilPurged(keys, name);
       out.result(`purged ${name}`, { name, purged: true });
       return 0;
     }
