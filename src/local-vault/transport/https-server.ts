@@ -82,19 +82,26 @@ async function serve(handler: VaultHandler, req: IncomingMessage, res: ServerRes
 
 /** Node's parser gave up on a request: answer as the service would (JSON), then close. */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
+  if (error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
+  // The parser may report again while the answer below is being sent: leave it be.
+  if (!socket.writable) return;
   const vaultError =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? SERVICE_ERRORS.headersTooLarge(MAX_HEADER_BYTES)
       : { status: 400, toBody: () => ({ error: { code: 'BadParameter', message: 'The request could not be parsed.' } }) };
   const body = JSON.stringify(vaultError.toBody());
   const reason = vaultError.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  // why: keep reading what the client is still sending; closing with unread bytes sends a TCP
+  // reset, and the client would see "socket hang up" instead of this answer.
+  socket.on('data', () => undefined);
+  socket.on('error', () => undefined);
   socket.end(
     `HTTP/1.1 ${vaultError.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }
 
 /**
