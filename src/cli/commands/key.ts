@@ -158,6 +158,14 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
 }
 
 async function latestVersion(keys: KeyClient, name: string): Promise<string> {
+  // The service's own "latest" when it answers; a disabled latest version is a 403, and then the
+  // newest by creation time (version lists come in no particular order; ties within a second
+  // cannot be told apart from the list alone).
+  const current = await keys.getKey(name).catch((err: unknown) => {
+    if ((err as { statusCode?: unknown })?.statusCode === 403) return undefined;
+    throw err;
+  });
+  if (current?.properties.version) return current.properties.version;
   let latest: { version?: string; createdOn?: Date } | undefined;
   for await (const p of keys.listPropertiesOfKeyVersions(name)) {
     if (latest === undefined || (p.createdOn?.getTime() ?? 0) >= (latest.createdOn?.getTime() ?? 0)) latest = p;
