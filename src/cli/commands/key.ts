@@ -162,7 +162,8 @@ async function latestVersion(keys: KeyClient, name: string): Promise<string> {
   // newest by creation time (version lists come in no particular order; ties within a second
   // cannot be told apart from the list alone).
   const current = await keys.getKey(name).catch((err: unknown) => {
-    if ((err as { statusCode?: unknown })?.statusCode === 403) return undefined;
+    const status = (err as { statusCode?: unknown })?.statusCode;
+    if (status === 403 || status === 404) return undefined;
     throw err;
   });
   if (current?.properties.version) return current.properties.version;
