@@ -9,7 +9,9 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRestError, retryWhileInProgress } from '../helpers/local-vault.js';
-import { cleanUp, openTarget, TARGET_KINDS, type Target } from './target.js';
+import { cleanUp, noticeAzureSkipped, openTarget, TARGET_KINDS, type Target } from './target.js';
+
+noticeAzureSkipped('conformance: objects');
 
 describe.each(TARGET_KINDS)('conformance: objects (%s)', (kind) => {
   let target: Target;

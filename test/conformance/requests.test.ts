@@ -9,7 +9,9 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRestError } from '../helpers/local-vault.js';
-import { cleanUp, openTarget, rawRequest, TARGET_KINDS, type Target } from './target.js';
+import { cleanUp, noticeAzureSkipped, openTarget, rawRequest, TARGET_KINDS, type Target } from './target.js';
+
+noticeAzureSkipped('conformance: requests');
 
 describe.each(TARGET_KINDS)('conformance: requests (%s)', (kind) => {
   let target: Target;

@@ -21,6 +21,7 @@ import {
 import type { KeyClient } from '@azure/keyvault-keys';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { randomBytes } from 'node:crypto';
+import { it } from 'vitest';
 import { LocalKeyVault, type LocalKeyVaultOptions } from '../../src/local-vault/index.js';
 
 /** The real vault's URL, when the suite should also run against Azure. */
@@ -28,6 +29,11 @@ export const AZURE_VAULT_URL = process.env.AZURE_KEYVAULT_URL ?? '';
 
 /** Why the Azure runs are skipped, printed in their describe names. */
 export const AZURE_SKIP_REASON = 'skipped: set AZURE_KEYVAULT_URL (and az login or AZURE_* credentials) to run against Azure Key Vault';
+
+/** Without AZURE_KEYVAULT_URL: one skipped test per file saying why Azure was not a target. */
+export function noticeAzureSkipped(suite: string): void {
+  if (!AZURE_VAULT_URL) it.skip(`${suite} (azure): ${AZURE_SKIP_REASON}`, () => undefined);
+}
 
 /** A vault under test. */
 export interface Target {
