@@ -29,9 +29,12 @@
  *   no vault role grants: only `vault.credential()` (the built-in admin principal) gets it.
  * - The 400 for a secret value over 25,600 bytes and the 404 wording of `SecretNotFound` are
  *   this vault's own.
- * - Messages of 400 errors and the inner codes `KeyNotYetValid` / `KeyExpired` are this vault's
- *   own; `KeyDisabled`, `KeyOperationForbidden`, `ForbiddenByRbac`, `Throttled`, the challenge,
- *   the purge-protection and soft-delete conflict messages follow the service.
+ * - Messages of input-validation 400 errors and the inner codes `KeyNotYetValid` / `KeyExpired`
+ *   are this vault's own; the texts callers match on (404s, 409s of soft delete, `KeyDisabled`,
+ *   `Throttled`, the challenge, the malformed backup, an unknown api-version, ...) follow the
+ *   service, from one table (http/service-errors.ts).
+ * - Delete, recover and purge stay in progress for `operationDelayMs` (default 1 s; Azure: 1–5
+ *   s, not configurable). Version lists are in version-id order (Azure: undocumented).
  *
  * @example
  * ```ts
