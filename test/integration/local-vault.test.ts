@@ -342,6 +342,8 @@ describe('LocalKeyVault arguments', () => {
     await expect(LocalKeyVault.start({ transport: 'https', port: 70_000 })).rejects.toThrow(RangeError);
     await expect(LocalKeyVault.start({ host: 'bad host' })).rejects.toThrow(RangeError);
     await expect(LocalKeyVault.start({ clock: 5 as never })).rejects.toThrow(TypeError);
+    await expect(LocalKeyVault.start({ operationDelayMs: -1 })).rejects.toThrow(RangeError);
+    await expect(LocalKeyVault.start({ operationDelayMs: 1.5 })).rejects.toThrow(RangeError);
   });
 
   it('validates assignRole and credential arguments', async () => {
