@@ -20,7 +20,8 @@ function respell(text: string, flip: boolean[]): string {
 describe('local vault names are case-insensitive (property, in-process)', () => {
   let vault: LocalKeyVault;
   beforeAll(async () => {
-    vault = await LocalKeyVault.start();
+    // Names, not the delete window: a raw delete is purged at once, so operations complete immediately.
+    vault = await LocalKeyVault.start({ operationDelayMs: 0 });
   });
   afterAll(() => vault.close());
 
