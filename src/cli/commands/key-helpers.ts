@@ -41,14 +41,14 @@ export function notFound(err: unknown): undefined {
 }
 
 /**
- * Waits until a purge has completed: Azure keeps the deleted key (and its name) for a few
+ * Waits until a purge has completed: Azure keeps the deleted object (and its name) for a few
  * seconds after answering the purge, and a re-create or restore meanwhile fails with 409
- * ObjectIsBeingDeleted. Polls `getDeletedKey` until it answers 404, for at most `timeoutMs`.
+ * ObjectIsBeingDeleted. Polls `getDeleted` until it answers 404, for at most `timeoutMs`.
  */
-export async function waitUntilPurged(keys: KeyClient, name: string, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilPurged(getDeleted: () => Promise<unknown>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await keys.getDeletedKey(name).catch(notFound)) !== undefined) {
-    if (Date.now() > deadline) throw new CommandError('PURGE_PENDING', `key ${name} was purged but the vault still lists it after ${timeoutMs / 1000} s`);
+  while ((await getDeleted().catch(notFound)) !== undefined) {
+    if (Date.now() > deadline) throw new CommandError('PURGE_PENDING', `${what} was purged but the vault still lists it after ${timeoutMs / 1000} s`);
     await sleep(250);
   }
 }

@@ -138,7 +138,7 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
     }
     case 'purge': {
       await keys.purgeDeletedKey(name);
-      await waitUntilPurged(keys, name);
+      await waitUntilPurged(() => keys.getDeletedKey(name), `key ${name}`);
       out.result(`purged ${name}`, { name, purged: true });
       return 0;
     }

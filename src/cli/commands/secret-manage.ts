@@ -6,7 +6,7 @@ import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
 import { CommandError, UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import type { VaultContext } from '../vault-context.js';
-import { confirm } from './key-helpers.js';
+import { confirm, waitUntilPurged } from './key-helpers.js';
 import { describe, missing, notFound, secretClient, summary } from './secret-helpers.js';
 
 interface ManageValues {
@@ -71,6 +71,7 @@ export async function manageSecret(sub: string, name: string, values: ManageValu
         if ((err as { statusCode?: unknown })?.statusCode === 404) throw new CommandError('SECRET_NOT_DELETED', `secret ${name} is not soft-deleted: delete it first (kv-envelope secret delete ${name})`);
         throw err;
       });
+      await waitUntilPurged(() => client.getDeletedSecret(name), `secret ${name}`);
       out.result(`purged ${name}`, { name, purged: true });
       return 0;
     }
