@@ -1,8 +1,8 @@
 /**
  * One batch of rewrapTable, inside the caller's transaction: claim rows with
- * `FOR UPDATE SKIP LOCKED`, re-wrap their envelope columns in memory, and write them back in one
- * `UPDATE … FROM unnest(…)` that changes a row only if every column still has the md5 it was
- * read with.
+ * `FOR UPDATE SKIP LOCKED` in id order, re-wrap their envelope columns in memory, and write them
+ * back with `UPDATE … FROM (VALUES …)` (one statement per 60,000 bind parameters) that changes a
+ * row only if every column still has the md5 it was read with.
  *
  * @module
  * @internal
