@@ -2,10 +2,11 @@
 // in interleaved rounds in one process. Both contestants use the same statements, the same
 // batches, the same pool and the same pipelining:
 //
-//   insert: one multi-row statement per batch (--statement=unnest: `INSERT … SELECT * FROM
-//           unnest($1::uuid[], …)`, arrays sent as text; --statement=values: `INSERT … VALUES
-//           ($1,…),(…)`, one parameter per cell, bytea sent binary). The next batch is prepared
-//           (for the encrypted table: encrypted and indexed) while the previous statement runs.
+//   insert: one multi-row statement per batch (--statement=values, the default: `INSERT …
+//           VALUES ($1,…),(…)`, one parameter per cell, bytea sent binary; --statement=unnest:
+//           `INSERT … SELECT * FROM unnest($1::uuid[], …)`, arrays sent as text, bytea as hex).
+//           The next batch is prepared (for the encrypted table: encrypted and indexed) while
+//           the previous statement runs.
 //   select: `SELECT * … WHERE id = ANY($1::uuid[])` per batch; the next batch is fetched while
 //           the previous one is decrypted.
 //   lookup: `WHERE email = $1` (B-tree on the plaintext) vs `WHERE email_bidx = $1` + decrypt

@@ -4,7 +4,7 @@
 //
 //   npm run bench:postgres                                   (root: builds, then runs this)
 //   npm run bench:postgres -- --rows 0 --rewrap-rows 1000000 (only the 1M-row re-wrap)
-//   node bench/postgres.mjs --rows=100000 --rounds=10 --batch=100 --statement=unnest --crypto=inline
+//   node bench/postgres.mjs --rows=100000 --rounds=10 --batch=100 --statement=values --crypto=inline
 //        --lookups=2000 --rewrap-rows=1000000 --deks=100 --workers=1,2,4 --rewrap-batch=500 --json=path
 //
 // Options take `--name=value` or `--name value`. --rows 0 skips insert/select/lookup;
@@ -16,7 +16,7 @@ import { insertSelect } from './postgres-rows.mjs';
 import { distributedRewrap } from './postgres-rewrap.mjs';
 
 const opts = {
-  rows: 100_000, rounds: 10, batch: 100, statement: 'unnest', crypto: 'inline', poolWorkers: 2, lookups: 2000,
+  rows: 100_000, rounds: 10, batch: 100, statement: 'values', crypto: 'inline', poolWorkers: 2, lookups: 2000,
   rewrapRows: 1_000_000, deks: 100, workers: '1,2,4', rewrapBatch: 500, json: undefined,
 };
 const STRINGS = new Set(['statement', 'crypto', 'workers', 'json']);
@@ -35,7 +35,7 @@ for (let i = 0; i < argv.length; i++) {
 if (!['unnest', 'values'].includes(opts.statement) || !['inline', 'pool'].includes(opts.crypto)) usage(2);
 
 function usage(code) {
-  console.log('options: --rows 100000 --rounds 10 --batch 100 --statement unnest|values --crypto inline|pool --pool-workers 2 --lookups 2000 ' +
+  console.log('options: --rows 100000 --rounds 10 --batch 100 --statement values|unnest --crypto inline|pool --pool-workers 2 --lookups 2000 ' +
     '--rewrap-rows 1000000 --deks 100 --workers 1,2,4 --rewrap-batch 500 --json path   (--rows 0 / --rewrap-rows 0 skip a part)');
   process.exit(code);
 }
