@@ -14,8 +14,8 @@
 //           found row's other two columns, as `SELECT *` on the plaintext returns them readable).
 //
 // Crypto on the encrypted side: --crypto=inline (FieldEncryptor in the main thread, while the
-// statement runs) or --crypto=pool (FieldEncryptorPool worker threads for the three columns,
-// blind indexes on the main thread meanwhile).
+// statement runs) or --crypto=pool (FieldEncryptorPool worker threads for the three columns, a
+// batch split evenly over them; blind indexes on the main thread meanwhile).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { markdownTable, summarize } from './lib.mjs';
 
@@ -24,7 +24,7 @@ export async function insertSelect({ db, schema, kv, pg, opts, results }) {
   const store = new PostgresKeyStore({ client: db, schema, table: 'dek_records' });
   await store.migrate();
   const fields = new kv.FieldEncryptor({ keks: new kv.LocalAesKek({ id: 'bench-kek', key: randomBytes(32) }), keyStore: store });
-  const pool = opts.crypto === 'pool' ? new kv.FieldEncryptorPool({ fields, workers: opts.poolWorkers }) : undefined;
+  const pool = opts.crypto === 'pool' ? new kv.FieldEncryptorPool({ fields, workers: opts.poolWorkers, chunkSize: Math.ceil((3 * opts.batch) / opts.poolWorkers) }) : undefined;
   const index = { name: 'people.email', bits: kv.planBlindIndex({ rows: opts.rows, distinctValues: opts.rows }).bits, transform: ['trim', 'lowercase'] };
   await db.query(`CREATE TABLE ${schema}.plain (id uuid PRIMARY KEY, ssn text, email text, phone text)`);
   await db.query(`CREATE INDEX ON ${schema}.plain (email)`);
