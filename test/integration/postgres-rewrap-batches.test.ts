@@ -39,7 +39,8 @@ async function seed(from: LocalAesKek, rows: number): Promise<string> {
 
 async function checkAll(table: string, to: LocalAesKek, rows: number): Promise<void> {
   const reader = new EnvelopeClient({ keks: to });
-  const { rows: all } = await db.client.query<{ id: string; body: Uint8Array }>(`SELECT id::text AS id, body FROM "${table.replace('.', '"."')}" ORDER BY id`);
+  const { rows: found } = await db.client.query(`SELECT id::text AS id, body FROM "${table.replace('.', '"."')}" ORDER BY id`);
+  const all = found as { id: string; body: Uint8Array }[];
   expect(all).toHaveLength(rows);
   for (const r of all) {
     expect(readWrappedKeys(r.body).map((w) => w.kekId)).toEqual([to.id]);
