@@ -21,7 +21,8 @@ import { GcmField } from './internal/gcm-field.js';
 import { NamedKeys } from './internal/named-keys.js';
 import { ActiveDek, type ActiveDekMaterial, type FieldLimits, resolveFieldLimits } from './active-dek.js';
 import { DEK_LENGTH, type FieldDek, type FieldKeyContext, cacheKey, createFieldDek, loadFieldDek } from './records.js';
-import { type BlindIndexOptions, type PreparedIndex, blindIndexDefinition, blindIndexKeyName, computeBlindIndex, deriveIndexKey } from '../search/blind-index.js';
+import { type BlindIndexOptions, computeBlindIndex } from '../search/blind-index.js';
+import { BlindIndexKeys } from '../search/prepared-index.js';
 import { type BulkItem, type BulkResult, runBulk } from './bulk.js';
 import { registerInternals } from './internal/access.js';
 
@@ -80,7 +81,7 @@ export class FieldEncryptor {
   readonly #active: ActiveDek;
   readonly #canTellCurrency: boolean;
   readonly #named: NamedKeys;
-  readonly #indexes = new WeakMap<FieldDek, Map<string, PreparedIndex>>();
+  readonly #indexes = new BlindIndexKeys();
   #hot: { readonly version: number; readonly keyRef: Uint8Array; readonly dek: SecretKey; readonly expiresAt: number } | undefined;
 
   /** @throws {TypeError | RangeError} on invalid options, naming the option. */
@@ -218,14 +219,9 @@ export class FieldEncryptor {
   async blindIndex(value: string | Uint8Array | readonly (string | Uint8Array)[], options: BlindIndexOptions): Promise<number> {
     const values: readonly (string | Uint8Array)[] = Array.isArray(value) ? value : [value as string | Uint8Array];
     if (values.length === 0) throw new RangeError('value must hold at least one value');
-    const { definition, bits, apply } = blindIndexDefinition(options, values.length);
-    const record = await this.#named.get(blindIndexKeyName(options.name), options.signal);
-    let prepared = this.#indexes.get(record);
-    if (prepared === undefined) this.#indexes.set(record, (prepared = new Map()));
-    const id = Buffer.from(definition).toString('base64');
-    let index = prepared.get(id);
-    if (index === undefined) prepared.set(id, (index = { key: deriveIndexKey(record.dek.expose(), definition), bits, apply }));
-    return computeBlindIndex(index, values);
+    const definition = this.#indexes.definition(options, values.length);
+    const record = await this.#named.get(definition.keyName, options.signal);
+    return computeBlindIndex(this.#indexes.key(record, definition), definition, values);
   }
 
   /**

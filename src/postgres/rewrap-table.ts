@@ -30,7 +30,7 @@ export interface RewrapTableOptions {
   from?: KeyEncryptionKey | readonly KeyEncryptionKey[];
   /** Rows claimed (locked) per transaction. Default 200. */
   batchSize?: number;
-  /** Distinct wrapped DEKs this worker remembers (default 10,000): vault unwraps ≤ one per distinct wrapped DEK. */
+  /** Distinct wrapped DEKs this worker remembers (default 10,000): beyond it, a DEK met again may cost another unwrap. */
   maxCachedDeks?: number;
   /** Stops after the batch in progress (its transaction commits or rolls back, nothing half-written). */
   signal?: AbortSignal;
@@ -87,7 +87,10 @@ export interface RewrapTableResult {
  *   worker are skipped, not waited for.
  * - A worker killed at any point loses nothing: its transaction never commits, PostgreSQL
  *   releases its row locks when the connection dies, and the rows go to whoever claims next.
- * - Vault unwraps ≤ one per (worker, distinct wrapped DEK); new RSA wraps are local.
+ * - Vault unwraps ≤ one per (worker, distinct DEK); new RSA wraps are local. A DEK left under
+ *   several wrapped keys by an earlier multi-worker run (RSA-OAEP wraps are randomized) is
+ *   recognized by its key commitment, not unwrapped again, while its rows are not scattered
+ *   among more than 16 other DEKs in id order; at worst one unwrap per distinct wrapped key.
  * - Rows that fail (not an envelope, no matching KEK, wrong DEK) are reported with their id,
  *   left unchanged, and not claimed again by this worker.
  * - The result ends with a verification count of rows still under old versions.

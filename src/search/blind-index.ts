@@ -35,13 +35,6 @@ export function blindIndexKeyName(name: string): string {
   return `blind-index:${name}`;
 }
 
-/** A ready index: the derived key and the definition's pieces. */
-export interface PreparedIndex {
-  readonly key: KeyObject;
-  readonly bits: number;
-  readonly apply: (value: string) => string;
-}
-
 /** Validates the definition; returns its canonical encoding and the transform chain. */
 export function blindIndexDefinition(options: BlindIndexOptions, arity: number): { definition: Uint8Array; bits: number; apply: (v: string) => string } {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object with name and bits');
@@ -69,20 +62,34 @@ export function deriveIndexKey(dek: Uint8Array, definition: Uint8Array): KeyObje
 }
 
 /**
- * The index value of `values` (one value, or several for a compound index).
+ * The index value of `values` (one value, or several for a compound index) under the index key
+ * `key` (from {@link deriveIndexKey}), keeping `bits` bits, after `apply` (the transforms).
  * @throws {TypeError} when a value is not a string or Uint8Array.
+ * @throws {RangeError} when a string is not well-formed Unicode.
  */
-export function computeBlindIndex(index: PreparedIndex, values: readonly (string | Uint8Array)[]): number {
-  const parts = values.map((v, i) => {
-    if (typeof v === 'string') {
-      if (!v.isWellFormed()) throw new RangeError(`value${values.length > 1 ? `[${i}]` : ''} must be well-formed Unicode`);
-      return utf8(index.apply(v));
-    }
-    if (v instanceof Uint8Array) return v;
-    throw new TypeError(`value${values.length > 1 ? `[${i}]` : ''} must be a string or Uint8Array`);
-  });
-  const mac = createHmac('sha256', index.key).update(encodeParts(parts)).digest();
-  return mac.readUInt32BE(0) >>> (32 - index.bits);
+export function computeBlindIndex(key: KeyObject, index: { readonly bits: number; readonly apply: (value: string) => string }, values: readonly (string | Uint8Array)[]): number {
+  const hmac = createHmac('sha256', key);
+  const only = values.length === 1 ? values[0] : undefined;
+  if (typeof only === 'string') {
+    // The common case, without the intermediate buffers: the same bytes as encodeParts([utf8(v)]).
+    if (!only.isWellFormed()) throw new RangeError('value must be well-formed Unicode');
+    const v = index.apply(only);
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32BE(1, 0);
+    head.writeUInt32BE(Buffer.byteLength(v, 'utf8'), 4);
+    hmac.update(head).update(v, 'utf8');
+  } else {
+    const parts = values.map((v, i) => {
+      if (typeof v === 'string') {
+        if (!v.isWellFormed()) throw new RangeError(`value${values.length > 1 ? `[${i}]` : ''} must be well-formed Unicode`);
+        return utf8(index.apply(v));
+      }
+      if (v instanceof Uint8Array) return v;
+      throw new TypeError(`value${values.length > 1 ? `[${i}]` : ''} must be a string or Uint8Array`);
+    });
+    hmac.update(encodeParts(parts));
+  }
+  return hmac.digest().readUInt32BE(0) >>> (32 - index.bits);
 }
 
 /** `u32 n ‖ (u32 len ‖ bytes)×n`: unambiguous, so ('ab','c') and ('a','bc') differ. */

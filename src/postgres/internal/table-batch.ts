@@ -1,8 +1,8 @@
 /**
  * One batch of rewrapTable, inside the caller's transaction: claim rows with
- * `FOR UPDATE SKIP LOCKED`, re-wrap their envelope columns in memory, and write them back in one
- * `UPDATE … FROM unnest(…)` that changes a row only if every column still has the md5 it was
- * read with.
+ * `FOR UPDATE SKIP LOCKED` in id order, re-wrap their envelope columns in memory, and write them
+ * back with `UPDATE … FROM (VALUES …)` (one statement per 60,000 bind parameters) that changes a
+ * row only if every column still has the md5 it was read with.
  *
  * @module
  * @internal
@@ -25,19 +25,21 @@ export interface ClaimedRow {
  */
 export async function claimBatch(tx: SqlClient, shape: TableShape, kekIds: readonly string[], excluded: readonly string[], limit: number, after: string | undefined): Promise<ClaimedRow[]> {
   const params: unknown[] = [];
-  const pending = shape.columns.map((c) => `(${c.quoted} IS NOT NULL AND NOT ${namesTargetsSql(c.quoted, c.storage, kekIds, params)})`).join(' OR ');
+  const pending = shape.columns.map((c) => `(t.${c.quoted} IS NOT NULL AND NOT ${namesTargetsSql(`t.${c.quoted}`, c.storage, kekIds, params)})`).join(' OR ');
   let cursor = '';
   if (after !== undefined) {
     params.push(after);
-    cursor = ` AND ${shape.id.quoted} > $${params.length}::${shape.id.type}`;
+    cursor = ` AND t.${shape.id.quoted} > $${params.length}::${shape.id.type}`;
   }
   params.push(excluded);
-  const select = shape.columns.map((c, i) => `${c.quoted} AS v${i}, md5(${c.quoted}) AS h${i}`).join(', ');
+  const select = shape.columns.map((c, i) => `t.${c.quoted} AS v${i}, md5(t.${c.quoted}) AS h${i}`).join(', ');
+  // ORDER BY the table's column (t.id), never the output's `id` (its text: a sort of every
+  // remaining row per claim, in an order the cursor does not follow).
   const { rows } = await runQuery<Record<string, unknown>>(
     tx,
-    `SELECT ${shape.id.quoted}::text AS id, ${select} FROM ${shape.table}
-      WHERE (${pending})${cursor} AND NOT (${shape.id.quoted}::text = ANY($${params.length}::text[]))
-      ORDER BY ${shape.id.quoted} LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+    `SELECT t.${shape.id.quoted}::text AS id, ${select} FROM ${shape.table} AS t
+      WHERE (${pending})${cursor} AND NOT (t.${shape.id.quoted}::text = ANY($${params.length}::text[]))
+      ORDER BY t.${shape.id.quoted} LIMIT ${limit} FOR UPDATE OF t SKIP LOCKED`,
     params,
   );
   return rows.map((r) => ({
@@ -95,25 +97,38 @@ export async function writeBatch(tx: SqlClient, shape: TableShape, rows: readonl
     });
   }
   if (ids.length === 0) return { rewrapped: 0, skipped, failed };
-  const params: unknown[] = [ids];
-  const vcols = ['id'];
-  const casts = ['text[]'];
-  shape.columns.forEach((c, i) => {
-    params.push(columns[i], md5s[i]);
-    vcols.push(`n${i}`, `h${i}`);
-    casts.push(c.storage === 'bytea' ? 'bytea[]' : 'text[]', 'text[]');
-  });
-  const unnest = casts.map((cast, k) => `$${k + 1}::${cast}`).join(', ');
+  // One parameter per cell (node-postgres sends bytea as binary: an array parameter would go as
+  // hex text, twice the bytes to send and parse); chunks stay under the protocol's 65,535.
+  const perRow = 1 + 2 * shape.columns.length;
+  const rowsPerStatement = Math.max(1, Math.floor(MAX_PARAMETERS / perRow));
+  const vcols = ['id', ...shape.columns.flatMap((_, i) => [`n${i}`, `h${i}`])];
   const sets = shape.columns.map((c, i) => `${c.quoted} = COALESCE(v.n${i}, t.${c.quoted})`).join(', ');
   const unchanged = shape.columns.map((c, i) => `(v.h${i} IS NULL OR md5(t.${c.quoted}) = v.h${i})`).join(' AND ');
-  const { rows: written } = await runQuery(
-    tx,
-    `UPDATE ${shape.table} AS t SET ${sets} FROM unnest(${unnest}) AS v(${vcols.join(', ')})
-      WHERE t.${shape.id.quoted} = v.id::${shape.id.type} AND ${unchanged} RETURNING 1`,
-    params,
-  );
-  return { rewrapped: written.length, skipped: skipped + (ids.length - written.length), failed };
+  let written = 0;
+  for (let start = 0; start < ids.length; start += rowsPerStatement) {
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    for (let r = start; r < Math.min(ids.length, start + rowsPerStatement); r++) {
+      const cells = [`$${params.push(ids[r])}::text`];
+      shape.columns.forEach((c, i) => {
+        cells.push(`$${params.push(columns[i]![r])}::${c.storage === 'bytea' ? 'bytea' : 'text'}`, `$${params.push(md5s[i]![r])}::text`);
+      });
+      tuples.push(`(${cells.join(', ')})`);
+    }
+    const { rows } = await runQuery(
+      tx,
+      `UPDATE ${shape.table} AS t SET ${sets} FROM (VALUES ${tuples.join(', ')}) AS v(${vcols.join(', ')})
+        WHERE t.${shape.id.quoted} = v.id::${shape.id.type} AND ${unchanged} RETURNING 1`,
+      params,
+    );
+    written += rows.length;
+  }
+  return { rewrapped: written, skipped: skipped + (ids.length - written), failed };
 }
+
+/** Bind parameters per statement: the protocol's limit is 65,535. */
+const MAX_PARAMETERS = 60_000;
+
 
 const STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
 const URL_SAFE = /^[A-Za-z0-9_-]*={0,2}$/;

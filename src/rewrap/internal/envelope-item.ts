@@ -3,6 +3,13 @@
  * wrapped-key section from the per-run map (unwrapping at most once per distinct wrapped key),
  * check the DEK against the envelope's key commitment, and splice the new section in.
  *
+ * One DEK can sit in a table under several wrapped keys: RSA-OAEP wraps are randomized, so
+ * after a re-wrap by N workers each DEK has up to N wrapped forms. A wrapped key seen for the
+ * first time is therefore first tried against the DEKs this run used last (one HMAC each, the
+ * envelope's key commitment): a match is that envelope's own DEK, and the vault is not called.
+ * That keeps vault unwraps at one per (run, distinct DEK) when a DEK's envelopes are not spread
+ * among more than {@link RECENT_DEKS} other DEKs, and at worst one per distinct wrapped key.
+ *
  * The commitment check runs on every envelope, verify or not. It costs one HKDF (microseconds)
  * and guarantees that the section written into an envelope wraps that envelope's own DEK: a
  * wrapped key copied from another envelope, or a DEK shared in the map by mistake, fails the
@@ -36,6 +43,8 @@ export class EnvelopeRewrapper {
   readonly #cache: RewrapDekCache;
   readonly #aead = new AesGcm();
   #targets: readonly Target[] = [];
+  /** DEKs used last, most recent first (entries of the map: wiped when they leave it). */
+  #recent: RewrappedDek[] = [];
   /** The last wrapped key digested: envelopes come grouped by DEK, and a compare beats a hash. */
   #last: { readonly kekId: string; readonly alg: string; readonly bytes: Buffer; readonly digest: string } | undefined;
 
@@ -74,7 +83,8 @@ export class EnvelopeRewrapper {
       let entry: RewrappedDek;
       let owned = false;
       try {
-        entry = await this.#cache.get(this.#digest(wrapped), () => this.#load(wrapped, header.suite.dekLength, signal), signal);
+        const load = async (): Promise<RewrappedDek> => this.#known(envelope, header) ?? (await this.#load(wrapped, header.suite.dekLength, signal));
+        entry = await this.#cache.get(this.#digest(wrapped), load, signal);
         // The map wipes an evicted DEK at once. If that happened before this continuation (a
         // map much smaller than the work in flight), load the DEK again for this item alone.
         if (entry.dek.wiped) {
@@ -90,6 +100,7 @@ export class EnvelopeRewrapper {
       try {
         const dek = entry.dek.expose();
         if (!commitsTo(envelope, header, dek, this.#aead)) continue;
+        if (!owned) this.#touch(entry);
         // v2: the new section gets its MAC under the DEK; frames stay byte-identical.
         const out = spliceSection(envelope, header, entry.section, dek, this.#aead);
         if (this.#keks.verify && !this.#verifyOutput(out, entry, dek)) {
@@ -105,7 +116,34 @@ export class EnvelopeRewrapper {
 
   /** Wipes every DEK of the run. */
   finish(): void {
+    this.#recent = [];
     this.#cache.clear();
+  }
+
+  /**
+   * A copy of the entry of a recently used DEK that `envelope` commits to, if any. The key
+   * commitment (v2 section MAC, v1 HKDF commitment) is what makes this safe: it matches only the
+   * envelope's own DEK, so the section spliced in wraps the DEK the envelope was made with.
+   */
+  #known(envelope: Uint8Array, header: EnvelopeHeader): RewrappedDek | undefined {
+    for (const r of this.#recent) {
+      if (r.dek.wiped) continue;
+      const dek = r.dek.expose();
+      if (dek.length !== header.suite.dekLength || !commitsTo(envelope, header, dek, this.#aead)) continue;
+      // Its own copy: each map entry wipes its DEK when it leaves the map.
+      return { dek: new SecretKey(dek.slice()), wrappedKeys: r.wrappedKeys, section: r.section, kekIds: r.kekIds };
+    }
+    return undefined;
+  }
+
+  /** Makes `entry` the most recently used DEK (a no-op while envelopes stay under one DEK). */
+  #touch(entry: RewrappedDek): void {
+    const recent = this.#recent;
+    if (recent[0] === entry) return;
+    const at = recent.indexOf(entry);
+    if (at >= 0) recent.splice(at, 1);
+    recent.unshift(entry);
+    if (recent.length > RECENT_DEKS) recent.length = RECENT_DEKS;
   }
 
   #digest(w: WrappedKey): string {
@@ -142,6 +180,9 @@ export class EnvelopeRewrapper {
     return named.length === entry.kekIds.length && named.every((k, i) => k === entry.kekIds[i]) && commitsTo(out, header, dek, this.#aead);
   }
 }
+
+/** How many recently used DEKs a new wrapped key is tried against before the vault is called. */
+export const RECENT_DEKS = 16;
 
 function failed(id: string, error: EnvelopeError): EnvelopeOutcome {
   return { status: 'failed', id, error };
