@@ -274,9 +274,10 @@ export class SecretResolver extends EventEmitter {
     const delay = Math.round(this.#o.refreshInterval * jitter);
     entry.nextRefreshAt = this.#o.now() + delay;
     if (entry.timer !== undefined) clearTimeout(entry.timer);
+    // why: setTimeout fires after 1 ms when given more than 2^31-1 ms (24.8 days): a refresh loop.
     entry.timer = setTimeout(() => {
       this.#refresh(entry).catch(() => undefined);
-    }, delay);
+    }, Math.min(delay, MAX_TIMER_MS));
     entry.timer.unref();
   }
 
@@ -305,6 +306,9 @@ export class SecretResolver extends EventEmitter {
     return { secret: secretId(entry.ref), name: entry.ref.name, version, ...(c?.expiresOn === undefined ? {} : { expiresOn: c.expiresOn }) };
   }
 }
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function expired(s: FetchedSecret, now: number): boolean {
   return s.expiresOn !== undefined && now >= s.expiresOn.getTime();
