@@ -86,7 +86,7 @@ describe.each(TRANSPORTS)('local vault secrets (%s)', (transport) => {
   it('a value over 25 KB is refused with 400 BadParameter; 25,600 bytes are accepted', async () => {
     await expect(client.setSecret('big', 'x'.repeat(25_600))).resolves.toBeDefined();
     const error = await expectRestError(client.setSecret('big', 'x'.repeat(25_601)), 400, 'BadParameter');
-    expect(error.message).toContain('too large');
+    expect(error.message).toContain('maximum permitted length of 25600');
     // Multi-byte characters count as bytes: 12,801 two-byte characters are 25,602 bytes.
     await expectRestError(client.setSecret('big', 'é'.repeat(12_801)), 400, 'BadParameter');
     const versions = [];
