@@ -151,8 +151,9 @@ export class SecretResolver extends EventEmitter {
     } catch (err) {
       options?.signal?.throwIfAborted();
       const last = entry.current;
-      // Keep serving the last good value through a failed refresh, until it expires.
-      if (last !== undefined && err instanceof SecretError && !expired(last, now)) return this.#serve(entry, last);
+      // Keep serving the last good value through a failed refresh; once it has expired,
+      // #serve answers ERR_SECRET_EXPIRED (emitting `expired`) with the failure as the cause.
+      if (last !== undefined && err instanceof SecretError) return this.#serve(entry, last, err);
       throw err;
     }
   }
@@ -282,7 +283,7 @@ export class SecretResolver extends EventEmitter {
   }
 
   /** Returns the value, emitting nearExpiry / expired once per version as the clock passes them. */
-  #serve(entry: Entry, s: FetchedSecret): string {
+  #serve(entry: Entry, s: FetchedSecret, refreshError?: SecretError): string {
     const now = this.#o.now();
     if (s.expiresOn !== undefined) {
       const exp = s.expiresOn.getTime();
@@ -291,7 +292,10 @@ export class SecretResolver extends EventEmitter {
           entry.notified.add(`x:${s.version}`);
           this.emit('expired', this.#event(entry, s.version));
         }
-        throw new SecretError('ERR_SECRET_EXPIRED', `${secretId(entry.ref)}: the value expired at ${s.expiresOn.toISOString()} and no newer version could be read`, { secret: secretId(entry.ref) });
+        throw new SecretError('ERR_SECRET_EXPIRED', `${secretId(entry.ref)}: the value expired at ${s.expiresOn.toISOString()} and no newer version could be read`, {
+          secret: secretId(entry.ref),
+          ...(refreshError === undefined ? {} : { cause: refreshError }),
+        });
       }
       if (now >= exp - this.#o.nearExpiryWindow && !entry.notified.has(`n:${s.version}`)) {
         entry.notified.add(`n:${s.version}`);
@@ -309,10 +313,6 @@ export class SecretResolver extends EventEmitter {
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function expired(s: FetchedSecret, now: number): boolean {
-  return s.expiresOn !== undefined && now >= s.expiresOn.getTime();
-}
 
 function normalizeVault(url: string): string {
   if (typeof url !== 'string') throw new TypeError('options.allowedVaults must hold vault URLs');

@@ -117,12 +117,17 @@ describe('SecretResolver refresh timing', () => {
       ['flaky', set.properties.version, 'ERR_SECRET_UNAVAILABLE'],
       ['flaky', set.properties.version, 'ERR_SECRET_UNAVAILABLE'],
     ]);
+    const expired: SecretEvent[] = [];
+    r.on('expired', (e: SecretEvent) => expired.push(e));
     clock.ms += 2 * MINUTE; // past expiresOn: the last good value is no longer served
     const error = await r.resolve(ref('flaky')).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(SecretError);
-    expect((error as SecretError).code).toBe('ERR_SECRET_UNAVAILABLE');
+    // As docs/secrets.md says: ERR_SECRET_EXPIRED, with the refresh failure as its cause.
+    expect((error as SecretError).code).toBe('ERR_SECRET_EXPIRED');
+    expect(((error as SecretError).cause as SecretError).code).toBe('ERR_SECRET_UNAVAILABLE');
+    expect(expired.map((e) => [e.name, e.version])).toEqual([['flaky', set.properties.version]]);
     vault.faults.clear();
-    expect(printed(failed, error, (error as SecretError).cause)).not.toContain(VALUE);
+    expect(printed(failed, expired, error, (error as SecretError).cause)).not.toContain(VALUE);
   });
 
   it("emits nearExpiry once per version as the resolver's clock enters the window, and expired once it passes", async () => {
