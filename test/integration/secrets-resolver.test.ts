@@ -171,6 +171,31 @@ describe('SecretResolver against the local vault (in-process)', () => {
     expect(error.message).not.toContain('pa55');
   });
 
+  it('resolveEnv() reads process.env by default and returns a new object, leaving process.env untouched', async () => {
+    const r = resolver();
+    const ref = '@Microsoft.KeyVault(VaultName=local;SecretName=guarded)';
+    process.env.KV_AUDIT_REF = ref;
+    try {
+      const env = await r.resolveEnv();
+      expect(env.KV_AUDIT_REF).toBe(VALUE);
+      expect(env).not.toBe(process.env);
+      expect(process.env.KV_AUDIT_REF).toBe(ref);
+    } finally {
+      delete process.env.KV_AUDIT_REF;
+    }
+  });
+
+  it('dnsSuffixes reach the references it parses (a sovereign cloud); allowedVaults still refuses before any request', async () => {
+    const r = resolver({ dnsSuffixes: ['vault.usgovcloudapi.net'], allowedVaults: [vault.url] });
+    vault.stats.reset();
+    const error = await rejection(r.resolve('@Microsoft.KeyVault(VaultName=local;SecretName=guarded)'));
+    expect([error.code, error.secret]).toEqual(['ERR_SECRET_VAULT_NOT_ALLOWED', 'https://local.vault.usgovcloudapi.net/secrets/guarded']);
+    expect(vault.stats.total + vault.stats.challenges).toBe(0);
+    const sovereign = '@Microsoft.KeyVault(SecretUri=https://local.vault.usgovcloudapi.net/secrets/guarded)';
+    expect((await rejection(resolver().resolve('@Microsoft.KeyVault(SecretUri=https://local.vault.example.test/secrets/guarded)'))).code).toBe('ERR_SECRET_REFERENCE');
+    expect((await rejection(r.resolve(sovereign))).code).toBe('ERR_SECRET_VAULT_NOT_ALLOWED');
+  });
+
   it('util.inspect and JSON.stringify of a resolver holding values show names only', async () => {
     const r = resolver();
     await r.resolve('@Microsoft.KeyVault(VaultName=local;SecretName=guarded)');
