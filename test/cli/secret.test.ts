@@ -150,6 +150,9 @@ describe('kv-envelope secret', { timeout: 120_000 }, () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/"Key Vault Secrets User"[\s\S]*"Key Vault Reader"[\s\S]*"Key Vault Secrets Officer"/);
     for (const c of ['set', 'get', 'show', 'list', 'versions', 'delete', 'recover', 'purge']) expect(h.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    // A newcomer must learn from the help which vault these commands talk to.
+    expect(h.stdout).toMatch(/embedded local vault[\s\S]*--vault-url URL \(or AZURE_KEYVAULT_URL\)/);
+    expect((await cli(['secrets', 'sync', '--help'])).stdout).toMatch(/embedded local vault[\s\S]*--vault-url URL \(or AZURE_KEYVAULT_URL\)/);
     expect((await cli(['--help'])).stdout).toMatch(/secret set\|get[\s\S]*run \[--env-file F\] -- CMD[\s\S]*secrets sync --to DIR/);
   });
 });

@@ -37,6 +37,10 @@ Roles (Azure RBAC): get and show need "Key Vault Secrets User" (what an applicat
 list and versions "Key Vault Reader"; set, delete, recover and purge "Key Vault Secrets Officer"
 (what the pipeline that stores secrets gets). A 403 names the role.
 
+Vault: the embedded local vault in the home folder (VaultName=local; "secret set" makes
+./.kv-envelope/ when there is none), or Azure with --vault-url URL (or AZURE_KEYVAULT_URL),
+signed in with DefaultAzureCredential. See "kv-envelope --help".
+
 Options: --json (machine-readable output), --vault-url URL, --home DIR, -h/--help`;
 
 const OPTIONS = {

@@ -37,6 +37,9 @@ in progress completes, no temporary file is left) with exit 0. --once writes and
 
 Reading values needs the "Key Vault Secrets User" role.
 
+Vault: the embedded local vault in the home folder (made by "kv-envelope secret set"), or Azure
+with --vault-url URL (or AZURE_KEYVAULT_URL), signed in with DefaultAzureCredential.
+
 Options: --to DIR, --interval DURATION (90s, 2m, 1h), --once, --vault-url URL, --home DIR, -h/--help`;
 
 const OPTIONS = { to: { type: 'string' }, interval: { type: 'string' }, once: { type: 'boolean' } } as const;
