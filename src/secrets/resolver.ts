@@ -20,7 +20,7 @@ export interface SecretResolverOptions extends ParseReferenceOptions {
   credential: TokenCredential;
   /** Vault URLs (`https://myvault.vault.azure.net`) references may name; others fail before any request. Default: any. */
   allowedVaults?: readonly string[];
-  /** How often a versionless reference is re-read, ms (default 5 min, ±10% jitter). */
+  /** How often a versionless reference is re-read, ms (default 5 min, ±10% jitter; the background timer waits at most 24.8 days). */
   refreshInterval?: number;
   /** How long before `expiresOn` a value counts as near expiry (default 30 days, like Event Grid's SecretNearExpiry). */
   nearExpiryWindow?: number;
@@ -191,6 +191,7 @@ export class SecretResolver extends EventEmitter {
    * host's first label). Events of other types or vaults are ignored.
    */
   handleEvent(event: KeyVaultEvent | readonly KeyVaultEvent[]): void {
+    if (this.#closed) return;
     for (const e of Array.isArray(event) ? event : [event as KeyVaultEvent]) {
       const data = e?.data;
       const name = typeof data?.ObjectName === 'string' ? data.ObjectName.toLowerCase() : undefined;
@@ -206,10 +207,11 @@ export class SecretResolver extends EventEmitter {
     }
   }
 
-  /** Stops every refresh timer (values stay cached; a later resolve() still works until close). */
+  /** Stops every refresh timer and forgets the values; later resolve() calls throw, later events are ignored. */
   close(): void {
     this.#closed = true;
     for (const e of this.#entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);
+    this.#entries.clear();
   }
 
   /** Names only: never a value. */

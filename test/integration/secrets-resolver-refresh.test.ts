@@ -101,6 +101,20 @@ describe('SecretResolver refresh timing', () => {
     expect(vault.stats.byOperation.getSecret ?? 0).toBe(0);
   });
 
+  it('close() stops refreshes, forgets the values, and makes later resolves and events no-ops that send nothing', async () => {
+    const { vault, admin, resolver, ref } = await setup();
+    await admin.setSecret('closing', VALUE);
+    const r = resolver();
+    await r.resolve(ref('closing'));
+    r.close();
+    vault.stats.reset();
+    await expect(r.resolve(ref('closing'))).rejects.toThrow('the resolver is closed');
+    r.handleEvent({ eventType: 'Microsoft.KeyVault.SecretNewVersionCreated', data: { Id: `${vault.url}/secrets/closing/${'0'.repeat(32)}`, ObjectName: 'closing' } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(vault.stats.total).toBe(0);
+    expect(r.toJSON()).toEqual({ secrets: [] });
+  });
+
   it('a failed refresh serves the last good value and emits refreshFailed each time, until the value expires; then it fails', async () => {
     const { clock, vault, admin, resolver, ref } = await setup();
     const set = await admin.setSecret('flaky', VALUE, { expiresOn: new Date(clock.ms + 5 * MINUTE) });
