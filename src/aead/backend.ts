@@ -3,6 +3,12 @@
  * in `node-backend.ts`, so the noble backend can stand alone (browsers, edge workers).
  */
 
+/** AES-GCM bound to one key: see {@link AeadBackend.gcmKey}. */
+export interface GcmKey {
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, prefixLength: number): Uint8Array;
+  open(nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array | undefined): Uint8Array | undefined;
+}
+
 /** Names of the available backends. */
 export type AeadBackendName = 'node' | 'noble';
 
@@ -25,6 +31,13 @@ export interface AeadBackend {
   gcmSealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, offset: number): void;
   /** AES-GCM decrypt of `ciphertext` with a separate 16-byte `tag`. Returns undefined when authentication fails. */
   gcmOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array | undefined): Uint8Array | undefined;
+  /**
+   * Per-key state for AES-GCM under one long-lived key (a field DEK that seals or opens many
+   * values): the same results as {@link gcmSeal} / {@link gcmOpen} with `key`. The node backend
+   * keeps a `KeyObject`, so no call copies the key into a fresh OpenSSL key source (~4% of a
+   * 100-byte value). The caller must not change `key`'s bytes while it uses the returned object.
+   */
+  gcmKey?(key: Uint8Array): GcmKey;
   /** HKDF-SHA-256 (RFC 5869). */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
   /**

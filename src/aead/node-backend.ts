@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
-import type { AeadBackend } from './backend.js';
+import { type KeyObject, createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync } from 'node:crypto';
+import type { AeadBackend, GcmKey } from './backend.js';
 import { nodeSivOpen, nodeSivSeal } from './internal/node-siv.js';
 
 const TAG_LENGTH = 16;
+const GCM_OPTIONS = { authTagLength: TAG_LENGTH } as const;
 /** SHA-256 output size; HKDF-SHA-256 output is capped at 255 of these (RFC 5869 §2.3). */
 const HASH_LENGTH = 32;
 /** `hkdfSync` refuses longer `info`; those take the HMAC path below (same result). */
@@ -43,6 +44,33 @@ function allocateOutput(length: number): Uint8Array {
 
 function algorithm(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {
   return key.length === 32 ? 'aes-256-gcm' : key.length === 16 ? 'aes-128-gcm' : 'aes-192-gcm';
+}
+
+type GcmAlgorithm = ReturnType<typeof algorithm>;
+
+function seal(alg: GcmAlgorithm, key: Uint8Array | KeyObject, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, prefixLength: number): Uint8Array {
+  const out = allocateOutput(prefixLength + plaintext.length + TAG_LENGTH);
+  const cipher = createCipheriv(alg, key, nonce, GCM_OPTIONS);
+  if (aad !== undefined && aad.length !== 0) cipher.setAAD(aad);
+  if (plaintext.length !== 0) out.set(cipher.update(plaintext), prefixLength);
+  cipher.final(); // GCM is a stream mode: final() emits no bytes, it computes the tag
+  out.set(cipher.getAuthTag(), prefixLength + plaintext.length);
+  return out;
+}
+
+function open(alg: GcmAlgorithm, key: Uint8Array | KeyObject, nonce: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array | undefined): Uint8Array | undefined {
+  const decipher = createDecipheriv(alg, key, nonce, GCM_OPTIONS);
+  decipher.setAuthTag(tag);
+  if (aad !== undefined && aad.length !== 0) decipher.setAAD(aad);
+  // update() output owns its own ArrayBuffer (not the Buffer pool); viewing it is free.
+  const plain = decipher.update(ciphertext);
+  try {
+    decipher.final();
+  } catch {
+    plain.fill(0); // never let unauthenticated plaintext linger
+    return undefined;
+  }
+  return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
 }
 
 /**
@@ -87,13 +115,7 @@ export const nodeBackend: AeadBackend = {
   name: 'node',
 
   gcmSeal(key, nonce, plaintext, aad, prefixLength) {
-    const out = allocateOutput(prefixLength + plaintext.length + TAG_LENGTH);
-    const cipher = createCipheriv(algorithm(key), key, nonce, { authTagLength: TAG_LENGTH });
-    if (aad !== undefined && aad.length !== 0) cipher.setAAD(aad);
-    if (plaintext.length !== 0) out.set(cipher.update(plaintext), prefixLength);
-    cipher.final(); // GCM is a stream mode: final() emits no bytes, it computes the tag
-    out.set(cipher.getAuthTag(), prefixLength + plaintext.length);
-    return out;
+    return seal(algorithm(key), key, nonce, plaintext, aad, prefixLength);
   },
 
   gcmSealInto(key, nonce, plaintext, aad, out, offset) {
@@ -105,18 +127,17 @@ export const nodeBackend: AeadBackend = {
   },
 
   gcmOpen(key, nonce, ciphertext, tag, aad) {
-    const decipher = createDecipheriv(algorithm(key), key, nonce, { authTagLength: TAG_LENGTH });
-    decipher.setAuthTag(tag);
-    if (aad !== undefined && aad.length !== 0) decipher.setAAD(aad);
-    // update() output owns its own ArrayBuffer (not the Buffer pool); viewing it is free.
-    const plain = decipher.update(ciphertext);
-    try {
-      decipher.final();
-    } catch {
-      plain.fill(0); // never let unauthenticated plaintext linger
-      return undefined;
-    }
-    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
+    return open(algorithm(key), key, nonce, ciphertext, tag, aad);
+  },
+
+  gcmKey(key): GcmKey {
+    const alg = algorithm(key);
+    // node zeroes a KeyObject's copy of the key when the object is garbage collected.
+    const object = createSecretKey(key);
+    return {
+      seal: (nonce, plaintext, aad, prefixLength) => seal(alg, object, nonce, plaintext, aad, prefixLength),
+      open: (nonce, ciphertext, tag, aad) => open(alg, object, nonce, ciphertext, tag, aad),
+    };
   },
 
   hkdfSha256(ikm, salt, info, length) {

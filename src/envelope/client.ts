@@ -160,7 +160,8 @@ export class EnvelopeClient {
    */
   async decrypt(envelope: Uint8Array, options: DecryptOptions = {}): Promise<DecryptResult> {
     assertBytes(envelope, 'envelope');
-    const requiredContextBytes = encodeContext(options.requiredContext, 'requiredContext');
+    // Read only below: an absent required context shares one encoding instead of a new array per call.
+    const requiredContextBytes = options.requiredContext === undefined ? EMPTY_CONTEXT : encodeContext(options.requiredContext, 'requiredContext');
     const header = parseEnvelopeHeader(envelope, this.#parsedSection);
     const context = parseContext(header.contextBytes);
     const dek = await this.#resolver.resolve(header.wrappedKeys, header.suite.dekLength, options.signal);
@@ -242,6 +243,9 @@ function oneShotFrameSize(configured: number | undefined, length: number): numbe
   if (length > Limits.MAX_FRAME_SIZE) return Limits.DEFAULT_FRAME_SIZE;
   return Math.max(Limits.MIN_FRAME_SIZE, length);
 }
+
+/** The §Context encoding of no context (a zero count), shared by decrypts that pass none. */
+const EMPTY_CONTEXT = encodeContext(undefined);
 
 interface EncodedContexts {
   readonly context: Uint8Array;

@@ -5,7 +5,7 @@
 import { equalBytes } from '@noble/ciphers/utils.js';
 import type { AesGcm } from '../aead/gcm.js';
 import { DecryptionFailedError, EnvelopeMalformedError, LimitExceededError } from '../errors.js';
-import { type EnvelopeHeader, ENVELOPE_V1, PREFIX_LENGTH, headerLengthV2, writeHeaderV2 } from '../format/envelope.js';
+import { type EnvelopeHeader, ENVELOPE_V1, PREFIX_LENGTH, SECTION_MAC_LENGTH, headerLengthV2, writeHeaderV2 } from '../format/envelope.js';
 import { FIRST_FRAME_SEQUENCE, FRAME_HEADER_LENGTH, HEADER_SEQUENCE, frameHeader, readFrameHeader, sequenceNonce } from '../format/frames.js';
 import { type SectionMacs, contentKeyV2, hmacFor, keysV1 } from '../format/internal/key-schedule.js';
 import { writeU32 } from '../format/internal/reader.js';
@@ -60,8 +60,9 @@ export function openHeader(
   aead: AesGcm, macs: SectionMacs, header: EnvelopeHeader, headerBytes: Uint8Array, dek: Uint8Array, requiredContextBytes: Uint8Array,
 ): Uint8Array {
   if (header.version === ENVELOPE_V1) return openHeaderV1(aead, header, headerBytes, dek, requiredContextBytes);
-  const section = headerBytes.subarray(header.wrappedSectionStart, header.wrappedSectionEnd);
-  if (!macs.verify(header.suite, dek, section, header.commitment)) throw new DecryptionFailedError();
+  // v2 lays the section MAC right after the section: both checked in one compare.
+  const sealedSection = headerBytes.subarray(header.wrappedSectionStart, header.wrappedSectionEnd + SECTION_MAC_LENGTH);
+  if (header.commitment.length !== SECTION_MAC_LENGTH || !macs.verify(header.suite, dek, sealedSection)) throw new DecryptionFailedError();
   const prefix = headerBytes.subarray(0, PREFIX_LENGTH);
   return contentKeyV2(hmacFor(aead), header.suite, dek, prefix, headerBytes.subarray(header.tailStart, header.headerLength), requiredContextBytes);
 }

@@ -6,8 +6,8 @@
 import type { AesGcm } from '../aead/gcm.js';
 import type { SectionMacs } from '../format/internal/key-schedule.js';
 import { type EnvelopeHeader, type WrappedKeysMemo, parseComplete, parseHeader } from '../format/envelope.js';
-import { FRAME_HEADER_LENGTH, frameCount } from '../format/frames.js';
-import { EnvelopeMalformedError } from '../errors.js';
+import { FINAL_FLAG, FIRST_FRAME_SEQUENCE, FRAME_HEADER_LENGTH, LENGTH_MASK, frameCount, sequenceNonce } from '../format/frames.js';
+import { DecryptionFailedError, EnvelopeMalformedError } from '../errors.js';
 import { FrameOpener, FrameSealer, type SealParams, headerLength, openHeader, writeHeader } from './message.js';
 
 export type { SealParams } from './message.js';
@@ -44,6 +44,8 @@ export function openEnvelope(
   aead: AesGcm, macs: SectionMacs, envelope: Uint8Array, header: EnvelopeHeader, dek: Uint8Array, requiredContextBytes: Uint8Array,
 ): Uint8Array {
   const contentKey = openHeader(aead, macs, header, envelope, dek, requiredContextBytes);
+  const single = openSingleFrame(aead, contentKey, envelope, header);
+  if (single !== undefined) return single;
   const opener = new FrameOpener(aead, contentKey, header.frameSize);
   const parts: Uint8Array[] = [];
   let inOff = header.headerLength;
@@ -75,6 +77,38 @@ export function openEnvelope(
     p.fill(0);
   }
   return out;
+}
+
+const TAG_LENGTH = 16;
+/** The nonce of the first (here: only) frame. Backends copy or only read it, never write it. */
+const FIRST_FRAME_NONCE = sequenceNonce(FIRST_FRAME_SEQUENCE);
+
+/**
+ * The common case, a message of exactly one (final) frame that ends the input: opened with one
+ * backend call on views of the input, without the frame loop's bookkeeping. Returns undefined
+ * (nothing done, the content key kept) for anything else, which the general loop then handles,
+ * errors included. The checks are the loop's: final flag, length within the frame size, no
+ * trailing bytes; the frame header is the AAD. The content key is zeroed here when used.
+ * @throws {DecryptionFailedError} when the frame does not authenticate.
+ */
+function openSingleFrame(aead: AesGcm, contentKey: Uint8Array, envelope: Uint8Array, header: EnvelopeHeader): Uint8Array | undefined {
+  const at = header.headerLength;
+  if (envelope.length - at < FRAME_HEADER_LENGTH + TAG_LENGTH) return undefined;
+  const word = ((envelope[at]! << 24) | (envelope[at + 1]! << 16) | (envelope[at + 2]! << 8) | envelope[at + 3]!) >>> 0;
+  const length = word & LENGTH_MASK;
+  const bodyStart = at + FRAME_HEADER_LENGTH;
+  if ((word & FINAL_FLAG) === 0 || length > header.frameSize || bodyStart + length + TAG_LENGTH !== envelope.length) return undefined;
+  // Arguments built here (32-byte content key, 12-byte nonce, 16-byte tag): no wrapper re-check.
+  const plaintext = aead.backend.gcmOpen(
+    contentKey,
+    FIRST_FRAME_NONCE,
+    envelope.subarray(bodyStart, bodyStart + length),
+    envelope.subarray(bodyStart + length),
+    envelope.subarray(at, bodyStart),
+  );
+  contentKey.fill(0);
+  if (plaintext === undefined) throw new DecryptionFailedError();
+  return plaintext;
 }
 
 /** A fresh, unshared, uninitialized buffer as a plain Uint8Array; callers must write every byte. */

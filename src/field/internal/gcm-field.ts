@@ -12,7 +12,7 @@
  * @module
  * @internal
  */
-import type { AeadBackend } from '../../aead/backend.js';
+import type { AeadBackend, GcmKey } from '../../aead/backend.js';
 import { GCM_MAX_PLAINTEXT_LENGTH } from '../../aead/gcm.js';
 import { DecryptionFailedError } from '../../errors.js';
 import {
@@ -33,6 +33,17 @@ export class GcmField {
    */
   readonly #aad = Buffer.allocUnsafe(FIELD_PREFIX_LENGTH + Limits.MAX_FIELD_AAD_BYTES);
   readonly #prefixOnly = this.#aad.subarray(0, FIELD_PREFIX_LENGTH);
+  /**
+   * The backend's per-key state (node: a KeyObject) for each DEK array, held weakly: it lives as
+   * long as the array, i.e. while a cache entry, the active DEK or a hot memo holds the key.
+   * DEK arrays are a SecretKey's bytes, never changed until wiped, and a wiped key is never
+   * passed here (`expose()` throws first). The last key of each direction is memoized in front.
+   */
+  readonly #keys = new WeakMap<Uint8Array, GcmKey>();
+  #sealDek: Uint8Array | undefined;
+  #sealKey: GcmKey | undefined;
+  #openDek: Uint8Array | undefined;
+  #openKey: GcmKey | undefined;
 
   constructor(backend: AeadBackend) {
     this.#backend = backend;
@@ -48,7 +59,12 @@ export class GcmField {
     bound[0] = FIELD_GCM_VERSION;
     bound.set(keyRef, 1);
     const nonce = pooledRandom(FIELD_NONCE_LENGTH);
-    const out = this.#backend.gcmSeal(dek, nonce, plaintext, this.#bind(aad), NONCE_END);
+    let key = this.#sealKey;
+    if (dek !== this.#sealDek || key === undefined) {
+      key = this.#sealKey = this.#keyOf(dek);
+      this.#sealDek = dek;
+    }
+    const out = key.seal(nonce, plaintext, this.#bind(aad), NONCE_END);
     out[0] = FIELD_GCM_VERSION;
     out.set(keyRef, 1);
     out.set(nonce, FIELD_PREFIX_LENGTH);
@@ -63,8 +79,12 @@ export class GcmField {
     const bound = this.#aad;
     bound.set(ciphertext.subarray(0, FIELD_PREFIX_LENGTH), 0);
     const end = ciphertext.length - FIELD_TAG_LENGTH;
-    const plaintext = this.#backend.gcmOpen(
-      dek,
+    let key = this.#openKey;
+    if (dek !== this.#openDek || key === undefined) {
+      key = this.#openKey = this.#keyOf(dek);
+      this.#openDek = dek;
+    }
+    const plaintext = key.open(
       ciphertext.subarray(FIELD_PREFIX_LENGTH, NONCE_END),
       ciphertext.subarray(FIELD_GCM_OVERHEAD - FIELD_TAG_LENGTH, end),
       ciphertext.subarray(end),
@@ -72,6 +92,19 @@ export class GcmField {
     );
     if (plaintext === undefined) throw new DecryptionFailedError();
     return plaintext;
+  }
+
+  #keyOf(dek: Uint8Array): GcmKey {
+    let key = this.#keys.get(dek);
+    if (key === undefined) {
+      const backend = this.#backend;
+      key = backend.gcmKey?.(dek) ?? {
+        seal: (nonce, plaintext, aad, prefixLength) => backend.gcmSeal(dek, nonce, plaintext, aad, prefixLength),
+        open: (nonce, ciphertext, tag, aad) => backend.gcmOpen(dek, nonce, ciphertext, tag, aad),
+      };
+      this.#keys.set(dek, key);
+    }
+    return key;
   }
 
   /** The bound AAD after its prefix was written: the caller's part appended in place. */

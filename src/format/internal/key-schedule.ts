@@ -82,12 +82,14 @@ export function sectionMacMatches(mac: HmacSha256, suite: EnvelopeSuite, dek: Ui
 /**
  * Section MACs memoized per DEK (the last section seen with each DEK array, held weakly): a
  * cached DEK encrypts and decrypts many messages with one section, so the MAC is computed or
- * verified once. A hit needs the same DEK array, equal section bytes and (verify) a stored MAC
- * equal, in constant time, to the one verified before. One instance per client.
+ * verified once. The memo keeps `section ‖ MAC` in one buffer, as the header lays them out: a
+ * decrypt hit is one constant-time compare of the header's section and stored MAC against it
+ * (equal exactly when the section is the same and the stored MAC is the one computed before).
+ * One instance per client.
  */
 export class SectionMacs {
   readonly #mac: HmacSha256;
-  readonly #byDek = new WeakMap<Uint8Array, { readonly suite: EnvelopeSuite; readonly section: Uint8Array; readonly mac: Uint8Array }>();
+  readonly #byDek = new WeakMap<Uint8Array, { readonly suite: EnvelopeSuite; readonly sealed: Uint8Array; readonly mac: Uint8Array }>();
 
   constructor(mac: HmacSha256) {
     this.#mac = mac;
@@ -96,15 +98,30 @@ export class SectionMacs {
   /** The section MAC of `section` under `dek`. */
   compute(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array): Uint8Array {
     const hit = this.#byDek.get(dek);
-    if (hit !== undefined && hit.suite === suite && hit.section.length === section.length && timingSafeEqual(hit.section, section)) return hit.mac;
+    if (
+      hit !== undefined && hit.suite === suite && hit.sealed.length === section.length + SECTION_MAC_BYTES &&
+      timingSafeEqual(hit.sealed.subarray(0, section.length), section)
+    ) {
+      return hit.mac;
+    }
     const mac = sectionMacV2(this.#mac, suite, dek, section);
-    this.#byDek.set(dek, { suite, section: section.slice(), mac });
+    const sealed = new Uint8Array(section.length + SECTION_MAC_BYTES);
+    sealed.set(section, 0);
+    sealed.set(mac, section.length);
+    this.#byDek.set(dek, { suite, sealed, mac: sealed.subarray(section.length) });
     return mac;
   }
 
-  /** True when `stored` is the section MAC of `section` under `dek` (constant time in the MAC). */
-  verify(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array, stored: Uint8Array): boolean {
-    return stored.length === SECTION_MAC_BYTES && timingSafeEqual(this.compute(suite, dek, section), stored);
+  /**
+   * True when `sealedSection` (a section followed by its stored 32-byte MAC, as in a v2 header)
+   * carries the section MAC under `dek` (constant time in the MAC).
+   */
+  verify(suite: EnvelopeSuite, dek: Uint8Array, sealedSection: Uint8Array): boolean {
+    const hit = this.#byDek.get(dek);
+    if (hit !== undefined && hit.suite === suite && hit.sealed.length === sealedSection.length && timingSafeEqual(hit.sealed, sealedSection)) return true;
+    if (sealedSection.length < SECTION_MAC_BYTES) return false;
+    const n = sealedSection.length - SECTION_MAC_BYTES;
+    return timingSafeEqual(this.compute(suite, dek, sealedSection.subarray(0, n)), sealedSection.subarray(n));
   }
 }
 
