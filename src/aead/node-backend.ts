@@ -36,7 +36,7 @@ function allocateOutput(length: number): Uint8Array {
     slab = new Uint8Array(SLAB_SIZE);
     slabOffset = 0;
   }
-  const out = slab.subarray(slabOffset, slabOffset + length);
+  const out = new Uint8Array(slab.buffer, slabOffset, length);
   // Keep every region 8-byte aligned (noble's AES takes a copy-free path on aligned input).
   slabOffset = (slabOffset + length + 7) & ~7;
   return out;

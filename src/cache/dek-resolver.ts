@@ -54,19 +54,24 @@ export class DekResolver {
    */
   async resolve(wrappedKeys: readonly WrappedKey[], dekLength: number, signal?: AbortSignal): Promise<SecretKey> {
     signal?.throwIfAborted();
+    return this.resolveHot(wrappedKeys, dekLength) ?? this.#resolveCold(wrappedKeys, dekLength, signal);
+  }
+
+  /**
+   * {@link resolve} without waiting: the DEK when the hot memo has it, else undefined (then call
+   * `resolve`). Same checks: the wrapped-key limit, then the memo's key length, wipe and expiry.
+   * @throws {LimitExceededError} when there are more than `maxWrappedKeys` wrapped keys.
+   */
+  resolveHot(wrappedKeys: readonly WrappedKey[], dekLength: number): SecretKey | undefined {
     if (wrappedKeys.length > this.#maxWrappedKeys) {
       throw new LimitExceededError(`${wrappedKeys.length} wrapped data keys is over the limit of ${this.#maxWrappedKeys} (maxWrappedKeys)`);
     }
     const hot = this.#hot;
     // The common case is many envelopes under one DEK: a byte compare beats hashing every time.
     // The memo is this owner's own, and it ends with its cache entry (expiry or wipe).
-    if (
-      hot !== undefined && hot.dek.length === dekLength && !hot.dek.wiped && this.#cache.now() < hot.expiresAt &&
-      wrappedKeys.some((w) => sameWrappedKey(w, hot.wrapped))
-    ) {
-      return hot.dek;
-    }
-    return this.#resolveCold(wrappedKeys, dekLength, signal);
+    if (hot === undefined || hot.dek.length !== dekLength || hot.dek.wiped || this.#cache.now() >= hot.expiresAt) return undefined;
+    for (let i = 0; i < wrappedKeys.length; i++) if (sameWrappedKey(wrappedKeys[i]!, hot.wrapped)) return hot.dek;
+    return undefined;
   }
 
   async #resolveCold(wrappedKeys: readonly WrappedKey[], dekLength: number, signal?: AbortSignal): Promise<SecretKey> {

@@ -10,7 +10,7 @@ import { type DataKeyMaterial, EncryptionKeyCache, type ReuseLimits, resolveReus
 import { bindIsCurrent } from '../cache/internal/staleness.js';
 import { UnwrappedKeyCache } from '../cache/unwrap-cache.js';
 import { type EncryptionContext, encodeContext, parseContext } from '../format/context.js';
-import { MESSAGE_ID_LENGTH, WrappedKeysMemo, encodeWrappedKeys } from '../format/envelope.js';
+import { type EnvelopeHeader, MESSAGE_ID_LENGTH, WrappedKeysMemo, encodeWrappedKeys } from '../format/envelope.js';
 import { SectionMacs, hmacFor } from '../format/internal/key-schedule.js';
 import { Limits } from '../format/limits.js';
 import { DEFAULT_SUITE } from '../format/suites.js';
@@ -158,13 +158,26 @@ export class EnvelopeClient {
    * @throws {NoMatchingKekError} when none of this client's KEKs wrapped its DEK.
    * @throws {EnvelopeError} when the KEK fails (`ERR_KEK_UNAVAILABLE`, `ERR_KEY_NOT_ALLOWED`, …).
    */
-  async decrypt(envelope: Uint8Array, options: DecryptOptions = {}): Promise<DecryptResult> {
-    assertBytes(envelope, 'envelope');
-    // Read only below: an absent required context shares one encoding instead of a new array per call.
-    const requiredContextBytes = options.requiredContext === undefined ? EMPTY_CONTEXT : encodeContext(options.requiredContext, 'requiredContext');
-    const header = parseEnvelopeHeader(envelope, this.#parsedSection);
-    const context = parseContext(header.contextBytes);
-    const dek = await this.#resolver.resolve(header.wrappedKeys, header.suite.dekLength, options.signal);
+  decrypt(envelope: Uint8Array, options: DecryptOptions = {}): Promise<DecryptResult> {
+    // Not `async`: with the DEK in the resolver's hot memo, decrypt settles without an await.
+    try {
+      assertBytes(envelope, 'envelope');
+      // Read only below: an absent required context shares one encoding instead of a new array per call.
+      const requiredContextBytes = options.requiredContext === undefined ? EMPTY_CONTEXT : encodeContext(options.requiredContext, 'requiredContext');
+      const header = parseEnvelopeHeader(envelope, this.#parsedSection);
+      const context = parseContext(header.contextBytes);
+      options.signal?.throwIfAborted();
+      const hot = this.#resolver.resolveHot(header.wrappedKeys, header.suite.dekLength);
+      if (hot !== undefined) return Promise.resolve(this.#open(envelope, header, hot, requiredContextBytes, context));
+      return this.#resolver.resolve(header.wrappedKeys, header.suite.dekLength, options.signal)
+        .then((dek) => this.#open(envelope, header, dek, requiredContextBytes, context));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Opens a parsed envelope with its DEK (used synchronously: a cached key may be wiped later). */
+  #open(envelope: Uint8Array, header: EnvelopeHeader, dek: SecretKey, requiredContextBytes: Uint8Array, context: Record<string, string>): DecryptResult {
     return { plaintext: openEnvelope(this.#aead, this.#sectionMacs, envelope, header, dek.expose(), requiredContextBytes), context };
   }
 

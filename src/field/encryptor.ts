@@ -122,10 +122,21 @@ export class FieldEncryptor {
    * @throws {TypeError | RangeError} on invalid arguments.
    * @throws {EnvelopeError} when a new DEK must be made and a KEK or the key store fails.
    */
-  async encrypt(value: string | Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
-    const plaintext = toBytes(value);
-    checkAad(options?.aad);
-    const dek = this.#active.current() ?? (await this.#active.next(options?.signal));
+  encrypt(value: string | Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
+    // Not `async`: the common case (an active DEK) settles without an async frame or an await.
+    try {
+      const plaintext = toBytes(value);
+      checkAad(options?.aad);
+      const dek = this.#active.current();
+      if (dek !== undefined) return Promise.resolve(this.#gcm.seal(dek.dek.expose(), dek.keyRef, plaintext, options?.aad));
+      return this.#encryptUnderNext(plaintext, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #encryptUnderNext(plaintext: Uint8Array, options: FieldOptions | undefined): Promise<Uint8Array> {
+    const dek = await this.#active.next(options?.signal);
     return this.#gcm.seal(dek.dek.expose(), dek.keyRef, plaintext, options?.aad);
   }
 
@@ -159,15 +170,30 @@ export class FieldEncryptor {
    * @throws {DecryptionFailedError} when tampered, or the `aad` differs.
    * @throws {KeyNotFoundError} when the key store has no record for its keyRef.
    */
-  async decrypt(ciphertext: Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
-    assertBytes(ciphertext, 'ciphertext');
-    checkAad(options?.aad);
-    const kind = fieldKind(ciphertext);
-    const dek = this.#hotDek(ciphertext) ?? (await this.#coldDek(ciphertext, kind, options?.signal));
-    if (kind === 'siv') {
-      return this.#siv.open(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), ciphertext.subarray(0, FIELD_PREFIX_LENGTH), aadBytes(options?.aad));
+  decrypt(ciphertext: Uint8Array, options?: FieldOptions): Promise<Uint8Array> {
+    // Not `async`: a hot-memo hit settles without an async frame or an await.
+    try {
+      assertBytes(ciphertext, 'ciphertext');
+      checkAad(options?.aad);
+      const kind = fieldKind(ciphertext);
+      const dek = this.#hotDek(ciphertext);
+      if (dek !== undefined) return Promise.resolve(this.#open(dek, ciphertext, kind, options?.aad));
+      return this.#decryptCold(ciphertext, kind, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return this.#gcm.open(dek.expose(), ciphertext, options?.aad);
+  }
+
+  async #decryptCold(ciphertext: Uint8Array, kind: FieldKind, options: FieldOptions | undefined): Promise<Uint8Array> {
+    const dek = await this.#coldDek(ciphertext, kind, options?.signal);
+    return this.#open(dek, ciphertext, kind, options?.aad);
+  }
+
+  #open(dek: SecretKey, ciphertext: Uint8Array, kind: FieldKind, aad: string | undefined): Uint8Array {
+    if (kind === 'siv') {
+      return this.#siv.open(dek.expose(), ciphertext.subarray(FIELD_PREFIX_LENGTH), ciphertext.subarray(0, FIELD_PREFIX_LENGTH), aadBytes(aad));
+    }
+    return this.#gcm.open(dek.expose(), ciphertext, aad);
   }
 
   /** {@link encrypt} for text columns: UTF-8 in, base64url text out. */
