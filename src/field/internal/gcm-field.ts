@@ -24,6 +24,8 @@ import { pooledRandom } from '../../internal/random.js';
 const NONCE_END = FIELD_PREFIX_LENGTH + FIELD_NONCE_LENGTH;
 
 const encoder = new TextEncoder();
+/** Longest AAD tried as ASCII by the copy loop (longer ones go straight to TextEncoder). */
+const ASCII_LOOP_MAX = 64;
 
 /** An AAD buffer `0xF1 ‖ keyRef ‖ UTF-8(aad)`: the prefix is written by the caller, the AAD by {@link bind}. */
 class BoundAad {
@@ -34,8 +36,27 @@ class BoundAad {
 
   /** The prefix followed by `aad`, which passed `checkAad` (≤ 4,096 UTF-8 bytes, well formed). */
   bind(aad: string | undefined): Uint8Array {
-    const n = aad === undefined || aad.length === 0 ? 0 : encoder.encodeInto(aad, this.#tail).written;
+    const n = aad === undefined || aad.length === 0 ? 0 : this.#write(aad);
     return this.#views[n] ?? (this.#views[n] = this.bytes.subarray(0, FIELD_PREFIX_LENGTH + n));
+  }
+
+  /**
+   * Writes UTF-8(aad) after the prefix; returns its length. A short ASCII string (the usual row
+   * label) is copied by a loop, which beats a call into the native encoder; anything else (or a
+   * non-ASCII character found on the way) is encoded by TextEncoder from the start.
+   */
+  #write(aad: string): number {
+    if (aad.length <= ASCII_LOOP_MAX) {
+      const bytes = this.bytes;
+      let i = 0;
+      for (; i < aad.length; i++) {
+        const c = aad.charCodeAt(i);
+        if (c > 0x7f) break;
+        bytes[FIELD_PREFIX_LENGTH + i] = c;
+      }
+      if (i === aad.length) return i;
+    }
+    return encoder.encodeInto(aad, this.#tail).written;
   }
 }
 
@@ -52,6 +73,8 @@ export class GcmField {
   /** The keyRef whose prefix `#sealAad` holds (the active DEK's: it changes with the DEK only). */
   #sealKeyRef: Uint8Array | undefined;
   readonly #openAad = new BoundAad();
+  readonly #openNonce = new Uint8Array(FIELD_NONCE_LENGTH);
+  readonly #openTag = new Uint8Array(FIELD_TAG_LENGTH);
   /**
    * The backend's per-key state (node: a KeyObject) for each DEK array, held weakly: it lives as
    * long as the array, i.e. while a cache entry, the active DEK or a hot memo holds the key.
@@ -107,12 +130,12 @@ export class GcmField {
       key = this.#openKey = this.#keyOf(dek);
       this.#openDek = dek;
     }
-    const plaintext = key.open(
-      ciphertext.subarray(FIELD_PREFIX_LENGTH, NONCE_END),
-      ciphertext.subarray(NONCE_END, end),
-      ciphertext.subarray(end),
-      bound.bind(aad),
-    );
+    // Nonce and tag go through scratch buffers (the cipher copies both at once): no view each.
+    const nonce = this.#openNonce;
+    for (let i = 0; i < FIELD_NONCE_LENGTH; i++) nonce[i] = ciphertext[FIELD_PREFIX_LENGTH + i]!;
+    const tag = this.#openTag;
+    for (let i = 0; i < FIELD_TAG_LENGTH; i++) tag[i] = ciphertext[end + i]!;
+    const plaintext = key.open(nonce, ciphertext.subarray(NONCE_END, end), tag, bound.bind(aad));
     if (plaintext === undefined) throw new DecryptionFailedError();
     return plaintext;
   }
