@@ -55,6 +55,14 @@ export const nobleBackend: AeadBackend = {
     }
   },
 
+  // No per-key state worth keeping in pure JS: the key array itself (so a wipe of it applies).
+  gcmKey(key) {
+    return {
+      seal: (nonce, plaintext, aad, prefixLength) => nobleBackend.gcmSeal(key, nonce, plaintext, aad, prefixLength),
+      open: (nonce, ciphertext, tag, aad) => nobleBackend.gcmOpen(key, nonce, ciphertext, tag, aad),
+    };
+  },
+
   hkdfSha256(ikm, salt, info, length) {
     return hkdf(sha256, ikm, salt, info, length);
   },
