@@ -89,7 +89,7 @@ export function sectionMacMatches(mac: HmacSha256, suite: EnvelopeSuite, dek: Ui
  */
 export class SectionMacs {
   readonly #mac: HmacSha256;
-  readonly #byDek = new WeakMap<Uint8Array, { readonly suite: EnvelopeSuite; readonly sealed: Uint8Array; readonly mac: Uint8Array }>();
+  readonly #byDek = new WeakMap<Uint8Array, { readonly suite: EnvelopeSuite; readonly sealed: Uint8Array; readonly section: Uint8Array; readonly mac: Uint8Array }>();
 
   constructor(mac: HmacSha256) {
     this.#mac = mac;
@@ -99,8 +99,7 @@ export class SectionMacs {
   compute(suite: EnvelopeSuite, dek: Uint8Array, section: Uint8Array): Uint8Array {
     const hit = this.#byDek.get(dek);
     if (
-      hit !== undefined && hit.suite === suite && hit.sealed.length === section.length + SECTION_MAC_BYTES &&
-      timingSafeEqual(hit.sealed.subarray(0, section.length), section)
+      hit !== undefined && hit.suite === suite && hit.section.length === section.length && timingSafeEqual(hit.section, section)
     ) {
       return hit.mac;
     }
@@ -108,7 +107,7 @@ export class SectionMacs {
     const sealed = new Uint8Array(section.length + SECTION_MAC_BYTES);
     sealed.set(section, 0);
     sealed.set(mac, section.length);
-    this.#byDek.set(dek, { suite, sealed, mac: sealed.subarray(section.length) });
+    this.#byDek.set(dek, { suite, sealed, section: sealed.subarray(0, section.length), mac: sealed.subarray(section.length) });
     return mac;
   }
 
