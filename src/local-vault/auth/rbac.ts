@@ -17,6 +17,8 @@ export const VAULT_ROLES = [
   'Key Vault Crypto Service Release User',
   'Key Vault Secrets Officer',
   'Key Vault Secrets User',
+  'Key Vault Certificates Officer',
+  'Key Vault Certificate User',
   'Key Vault Reader',
 ] as const;
 
@@ -37,6 +39,39 @@ export interface RoleAssignment {
 export const ADMIN_PRINCIPAL = 'local-vault-admin';
 
 const VAULTS = 'Microsoft.KeyVault/vaults/';
+
+// Certificates (the access-policy-to-RBAC mapping table): reading pending operations and deleted
+// certificates is certificates/read; cancelling and deleting an operation and merging are
+// update; contacts have a single write action; issuers are certificatecas.
+const CERTIFICATE_DATA_ACTIONS = {
+  createCertificate: `${VAULTS}certificates/create/action`,
+  importCertificate: `${VAULTS}certificates/import/action`,
+  getCertificate: `${VAULTS}certificates/read`,
+  getCertificates: `${VAULTS}certificates/read`,
+  getCertificateVersions: `${VAULTS}certificates/read`,
+  updateCertificate: `${VAULTS}certificates/update/action`,
+  deleteCertificate: `${VAULTS}certificates/delete`,
+  getCertificatePolicy: `${VAULTS}certificates/read`,
+  updateCertificatePolicy: `${VAULTS}certificates/update/action`,
+  getCertificateOperation: `${VAULTS}certificates/read`,
+  updateCertificateOperation: `${VAULTS}certificates/update/action`,
+  deleteCertificateOperation: `${VAULTS}certificates/update/action`,
+  mergeCertificate: `${VAULTS}certificates/update/action`,
+  backupCertificate: `${VAULTS}certificates/backup/action`,
+  restoreCertificate: `${VAULTS}certificates/restore/action`,
+  getDeletedCertificate: `${VAULTS}certificates/read`,
+  getDeletedCertificates: `${VAULTS}certificates/read`,
+  recoverDeletedCertificate: `${VAULTS}certificates/recover/action`,
+  purgeDeletedCertificate: `${VAULTS}certificates/purge/action`,
+  setCertificateContacts: `${VAULTS}certificatecontacts/write`,
+  getCertificateContacts: `${VAULTS}certificatecontacts/write`,
+  deleteCertificateContacts: `${VAULTS}certificatecontacts/write`,
+  setCertificateIssuer: `${VAULTS}certificatecas/write`,
+  updateCertificateIssuer: `${VAULTS}certificatecas/write`,
+  getCertificateIssuer: `${VAULTS}certificatecas/read`,
+  getCertificateIssuers: `${VAULTS}certificatecas/read`,
+  deleteCertificateIssuer: `${VAULTS}certificatecas/delete`,
+} as const;
 
 // The data action each operation requires (the service's "Azure permissions for Key Vault"
 // table): reading a deleted key is keys/read, recover and purge have their own actions, and
@@ -79,6 +114,7 @@ const DATA_ACTIONS: Record<VaultOperation, string> = {
   purgeDeletedSecret: `${VAULTS}secrets/purge/action`,
   backupSecret: `${VAULTS}secrets/backup/action`,
   restoreSecret: `${VAULTS}secrets/restore/action`,
+  ...CERTIFICATE_DATA_ACTIONS,
 };
 
 const CRYPTO = ['encrypt', 'decrypt', 'wrap', 'unwrap', 'sign', 'verify'].map((op) => `${VAULTS}keys/${op}/action`);
@@ -92,6 +128,13 @@ const ROLE_DATA_ACTIONS: Record<VaultRole, readonly string[]> = {
   'Key Vault Crypto Service Release User': [`${VAULTS}keys/release/action`],
   'Key Vault Secrets Officer': [`${VAULTS}secrets/*`],
   'Key Vault Secrets User': [`${VAULTS}secrets/getSecret/action`, `${VAULTS}secrets/readMetadata/action`],
+  'Key Vault Certificates Officer': [`${VAULTS}certificatecas/*`, `${VAULTS}certificates/*`, `${VAULTS}certificatecontacts/write`],
+  'Key Vault Certificate User': [
+    `${VAULTS}certificates/read`,
+    `${VAULTS}secrets/getSecret/action`,
+    `${VAULTS}secrets/readMetadata/action`,
+    `${VAULTS}keys/read`,
+  ],
   'Key Vault Reader': [`${VAULTS}*/read`, `${VAULTS}secrets/readMetadata/action`],
 };
 

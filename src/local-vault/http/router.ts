@@ -6,6 +6,7 @@
  * @module
  */
 import type { VaultOperation } from '../service/operation.js';
+import { CERTIFICATE_ROUTES, specialCertificatePath } from './certificate-routes.js';
 import { badParameter, VaultHttpError } from './errors.js';
 
 /** A routed request. `name`/`version` are `''` when the path has none. */
@@ -86,8 +87,9 @@ const COLLECTIONS: Record<string, CollectionRoutes> = {
       recover: 'recoverDeletedSecret',
     },
   },
+  certificates: CERTIFICATE_ROUTES,
 };
-const DELETED_COLLECTIONS: Record<string, string> = { deletedkeys: 'keys', deletedsecrets: 'secrets' };
+const DELETED_COLLECTIONS: Record<string, string> = { deletedkeys: 'keys', deletedsecrets: 'secrets', deletedcertificates: 'certificates' };
 
 function own<T>(table: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
@@ -123,6 +125,11 @@ export function route(method: string, pathname: string): Route {
   if (segments.at(-1) === '' && segments.length <= 2) segments.pop();
   const [collection, name = '', third, fourth, ...rest] = segments;
   const at = (operation: VaultOperation, version = ''): Route => ({ operation, name, version });
+  const special = collection === 'certificates' ? specialCertificatePath(segments.slice(1)) : undefined;
+  if (special) {
+    if (special.name !== '' && !OBJECT_NAME.test(special.name)) throw badParameter(`The name '${special.name}' is invalid. Names are 1-127 characters of 0-9, a-z, A-Z and '-'.`);
+    return { operation: pick(special.table, method, pathname), name: special.name, version: '' };
+  }
   if (rest.length > 0) throw notFound(pathname);
   if (collection === 'rng' && segments.length === 1) return at(pick({ POST: 'getRandomBytes' }, method, pathname));
   const deletedOf = own(DELETED_COLLECTIONS, collection ?? '');

@@ -16,7 +16,7 @@
 import { VaultHttpError } from './vault-http-error.js';
 
 /** The nouns of the object types, as the service's messages and error codes spell them. */
-export type ObjectNoun = 'Key' | 'Secret';
+export type ObjectNoun = 'Key' | 'Secret' | 'Certificate';
 
 /** The service-side help link the 404 texts end with. */
 const NOT_FOUND_HELP = 'For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182';
@@ -69,6 +69,17 @@ export const SERVICE_ERRORS = {
    */
   beingRecovered: (noun: ObjectNoun) =>
     new VaultHttpError(409, 'Conflict', `${noun} is currently being recovered.`, { innerCode: 'ObjectIsBeingRecovered' }),
+
+  /**
+   * [ISSUE hashicorp/terraform-provider-azurerm#5659] 403 for a write to the secret of a
+   * certificate: 'Operation "set" is not allowed as this object's lifetime is managed by Key
+   * Vault.', inner `SecretManagedByKeyVault`; delete/recover/purge and the key's
+   * `KeyManagedByKeyVault` by analogy (this vault's own).
+   */
+  managedByKeyVault: (noun: string, verb: string) =>
+    new VaultHttpError(403, 'Forbidden', `Operation "${verb}" is not allowed as this object's lifetime is managed by Key Vault.`, {
+      innerCode: `${noun}ManagedByKeyVault`,
+    }),
 
   /** [JS-TEST] restore of a blob that is not a backup (keys, secrets and certificates alike). */
   malformedBackup: () => new VaultHttpError(400, 'BadParameter', 'Backup blob contains invalid or corrupt version.'),

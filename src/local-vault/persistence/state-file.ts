@@ -14,6 +14,7 @@
  */
 import { isVaultRole, type RoleAssignment } from '../auth/rbac.js';
 import { emptyEventLog, type EventLogSnapshot } from '../events/log.js';
+import type { CertificateRecord, ContactRecord, IssuerRecord } from '../certificates/records.js';
 import type { KeyRecord, SecretRecord } from '../service/state.js';
 import type { TlsIdentity } from '../transport/certificate.js';
 
@@ -27,10 +28,21 @@ const VERSION = 2;
 export interface VaultObjects {
   keys: KeyRecord[];
   secrets: SecretRecord[];
+  certificates: CertificateRecord[];
+  /** Named certificate issuers. */
+  certificateIssuers: IssuerRecord[];
+  /** The certificate contacts (empty: none set). */
+  certificateContacts: ContactRecord[];
 }
 
 /** The names of {@link VaultObjects}' collections. */
-export const OBJECT_COLLECTIONS = ['keys', 'secrets'] as const satisfies readonly (keyof VaultObjects)[];
+export const OBJECT_COLLECTIONS = [
+  'keys',
+  'secrets',
+  'certificates',
+  'certificateIssuers',
+  'certificateContacts',
+] as const satisfies readonly (keyof VaultObjects)[];
 
 /** The vault's identity: what must stay the same for tokens, backups and kids to stay valid. */
 export interface VaultIdentity {

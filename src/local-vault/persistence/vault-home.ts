@@ -56,11 +56,23 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
       for (const record of snapshot.objects.keys) state.keys.set(record);
       state.secrets.clear();
       for (const record of snapshot.objects.secrets) state.secrets.set(record);
+      state.certificates.clear();
+      for (const record of snapshot.objects.certificates) state.certificates.set(record);
+      state.issuers.clear();
+      for (const issuer of snapshot.objects.certificateIssuers) state.issuers.set(issuer.name.toLowerCase(), issuer);
+      state.contacts = snapshot.objects.certificateContacts.length > 0 ? snapshot.objects.certificateContacts : undefined;
       roles.replaceAll(snapshot.roleAssignments);
       state.events.replace(snapshot.events ?? emptyEventLog());
     },
     capture() {
-      return { identity: { ...identity! }, roleAssignments: roles.list(), objects: { keys: state.keys.values(), secrets: state.secrets.values() }, events: state.events.snapshot() };
+      const objects = {
+        keys: state.keys.values(),
+        secrets: state.secrets.values(),
+        certificates: state.certificates.values(),
+        certificateIssuers: [...state.issuers.values()],
+        certificateContacts: state.contacts ?? [],
+      };
+      return { identity: { ...identity! }, roleAssignments: roles.list(), objects, events: state.events.snapshot() };
     },
     takeChanged: () => state.takeChanged(),
   };

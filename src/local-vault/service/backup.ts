@@ -21,7 +21,15 @@ const TAG_BYTES = 16;
 
 /** `POST /{collection}/{name}/backup`: `{ value: <blob> }`. */
 export function backupObject<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationContext): OperationResult {
-  const { deleted: _deleted, ...snapshot } = activeRecord(type, ctx.state, ctx.name);
+  const { deleted: _deleted, ...record } = activeRecord(type, ctx.state, ctx.name);
+  // A certificate's backup carries its key and secret (the companions), restored with it.
+  const companions = (type.companions?.() ?? []).flatMap((companion) => {
+    const held = companion.records(ctx.state).get(record.name);
+    if (!held) return [];
+    const { deleted: _gone, ...copy } = held;
+    return [{ collection: companion.collection, record: copy }];
+  });
+  const snapshot = companions.length > 0 ? { ...record, companions } : record;
   const magic = type.backupMagic;
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', ctx.secrets.backupKey, iv);
@@ -54,15 +62,23 @@ function open<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationCont
  * @throws {VaultHttpError} 409 when the name is in use in any letter case (active or soft-deleted).
  */
 export function restoreObject<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationContext): OperationResult {
-  const record = open(type, ctx, fromBase64Url(ctx.body.value, 'value'));
-  assertNameUsable(type, ctx.state, record.name);
-  const records = type.records(ctx.state);
-  if (records.has(record.name)) {
-    throw conflict(`${type.noun} ${record.name} already exists. A backup can only be restored under a name that is not in use.`);
+  const { companions = [], ...record } = open(type, ctx, fromBase64Url(ctx.body.value, 'value')) as R & {
+    companions?: { collection: string; record: VersionedRecord }[];
+  };
+  const restored: [ObjectType<VersionedRecord>, VersionedRecord][] = [[type as unknown as ObjectType<VersionedRecord>, record as unknown as R]];
+  for (const companion of type.companions?.() ?? []) {
+    const held = companions.find((c) => c.collection === companion.collection);
+    if (held) restored.push([companion, held.record]);
   }
-  records.set(record);
+  for (const [owner, item] of restored) {
+    assertNameUsable(owner, ctx.state, item.name);
+    if (owner.records(ctx.state).has(item.name)) {
+      throw conflict(`${owner.noun} ${item.name} already exists. A backup can only be restored under a name that is not in use.`);
+    }
+  }
+  for (const [owner, item] of restored) owner.records(ctx.state).set(item);
   ctx.state.markChanged();
-  return ok(type.bundle(ctx.state, ctx.base, record, latestVersion(record)));
+  return ok(type.bundle(ctx.state, ctx.base, record as unknown as R, latestVersion(record as unknown as R)));
 }
 
 /** `POST /keys/{name}/backup`. */

@@ -31,10 +31,11 @@ export function objectAttributes(state: VaultState, version: ObjectVersionRecord
   return out;
 }
 
-function common(state: VaultState, version: KeyVersionRecord, out: Record<string, unknown>): Record<string, unknown> {
+function common(state: VaultState, version: KeyVersionRecord, out: Record<string, unknown>, record?: KeyRecord): Record<string, unknown> {
   out.attributes = objectAttributes(state, version);
   if (version.tags) out.tags = { ...version.tags };
   if (version.releasePolicy) out.release_policy = { ...version.releasePolicy };
+  if (record?.managed) out.managed = true; // the key of a certificate
   return out;
 }
 
@@ -46,7 +47,7 @@ export function keyBundle(state: VaultState, base: string, record: KeyRecord, ve
     key_ops: [...version.keyOps],
     ...publicMembers(version.material),
   };
-  return common(state, version, { key });
+  return common(state, version, { key }, record);
 }
 
 /** A KeyItem for list results; `withVersion` for list-versions, versionless for list-keys. */
@@ -57,7 +58,7 @@ export function keyItem(
   version: KeyVersionRecord,
   withVersion: boolean,
 ): Record<string, unknown> {
-  return common(state, version, { kid: keyId(base, record.name, withVersion ? version.version : undefined) });
+  return common(state, version, { kid: keyId(base, record.name, withVersion ? version.version : undefined) }, record);
 }
 
 /** The members a deleted object's bundle and item add: `recoveryId` and the two dates. */

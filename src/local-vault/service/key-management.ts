@@ -12,6 +12,7 @@ import { currentVersion, keyBundle, keyItem, page } from './bundles.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import { applyAttributes, importedKeyType, optionalObject, parseKeyOps, parseTags } from './requests.js';
 import { appendVersion, assertNameUsable as assertObjectNameUsable, KEY_OBJECTS } from './object-types.js';
+import { managedObject } from './soft-delete.js';
 import type { KeyRecord, KeyVersionRecord, VaultState } from './state.js';
 import { listVersions } from './version-list.js';
 
@@ -40,6 +41,7 @@ export function addVersion(state: VaultState, name: string, version: Omit<KeyVer
   record: KeyRecord;
   version: KeyVersionRecord;
 } {
+  if (state.keys.get(name)?.managed) throw managedObject('Key', 'create');
   return appendVersion(KEY_OBJECTS, state, name, version);
 }
 

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { certificateBundle, certificateItem } from '../certificates/bundles.js';
+import type { CertificateRecord } from '../certificates/records.js';
 import { publishVersionEvent } from '../events/publish.js';
 import { deletedObjectNotFound, objectNotFound, type ObjectNoun } from '../http/errors.js';
 import { SERVICE_ERRORS } from '../http/service-errors.js';
@@ -20,9 +22,9 @@ export type VersionOf<R extends VersionedRecord> = R['versions'][number];
 export interface ObjectType<R extends VersionedRecord> {
   noun: ObjectNoun;
   /** The path segment of the collection: `keys`, `secrets`. */
-  collection: 'keys' | 'secrets';
-  /** The path segment of its soft-deleted objects: `deletedkeys`, `deletedsecrets`. */
-  deletedCollection: 'deletedkeys' | 'deletedsecrets';
+  collection: 'keys' | 'secrets' | 'certificates';
+  /** The path segment of its soft-deleted objects: `deletedkeys`, `deletedsecrets`, `deletedcertificates`. */
+  deletedCollection: 'deletedkeys' | 'deletedsecrets' | 'deletedcertificates';
   /** The first bytes of a backup blob of this type (also its AES-GCM additional data). */
   backupMagic: Buffer;
   records(state: VaultState): ObjectCollection<R>;
@@ -30,6 +32,11 @@ export interface ObjectType<R extends VersionedRecord> {
   bundle(state: VaultState, base: string, record: R, version: VersionOf<R>): Record<string, unknown>;
   /** The list item of one version; `withVersion` for version lists, versionless otherwise. */
   item(state: VaultState, base: string, record: R, version: VersionOf<R>, withVersion: boolean): Record<string, unknown>;
+  /**
+   * Object types whose record of the same name lives and dies with this one (a certificate's
+   * key and secret): soft delete, recover, purge, backup and restore carry them along.
+   */
+  companions?: () => readonly ObjectType<VersionedRecord>[];
 }
 
 /** Keys. */
@@ -54,8 +61,23 @@ export const SECRET_OBJECTS: ObjectType<SecretRecord> = {
   item: secretItem,
 };
 
+/**
+ * Certificates: the X.509 record of a certificate; its key and secret are a key and a secret of
+ * the same name, marked `managed` (certificates/issue.ts writes the three together).
+ */
+export const CERTIFICATE_OBJECTS: ObjectType<CertificateRecord> = {
+  noun: 'Certificate',
+  collection: 'certificates',
+  deletedCollection: 'deletedcertificates',
+  backupMagic: Buffer.from('KVLVCB01', 'ascii'),
+  records: (state) => state.certificates,
+  bundle: certificateBundle,
+  item: certificateItem,
+  companions: () => [KEY_OBJECTS, SECRET_OBJECTS] as unknown as ObjectType<VersionedRecord>[],
+};
+
 /** Every object type (automatic purge walks them all). */
-export const OBJECT_TYPES: readonly ObjectType<VersionedRecord>[] = [KEY_OBJECTS, SECRET_OBJECTS] as unknown as ObjectType<VersionedRecord>[];
+export const OBJECT_TYPES: readonly ObjectType<VersionedRecord>[] = [KEY_OBJECTS, SECRET_OBJECTS, CERTIFICATE_OBJECTS] as unknown as ObjectType<VersionedRecord>[];
 
 /**
  * The active object `name` in any letter case, or the type's 404 (also while a delete or
@@ -119,6 +141,7 @@ export function assertNameUsable<R extends VersionedRecord>(type: ObjectType<R>,
 /**
  * Appends a version to object `name`, creating the record (under the name as given) when no
  * object holds the name in any letter case; an existing record keeps its original spelling.
+ * `versionId` is given when one version spans object types (a certificate, its key, its secret).
  *
  * @throws {VaultHttpError} 409 Conflict when the name belongs to a soft-deleted object.
  */
@@ -127,11 +150,12 @@ export function appendVersion<R extends VersionedRecord>(
   state: VaultState,
   name: string,
   fields: Omit<VersionOf<R>, 'version'>,
+  versionId: string = newVersionId(),
 ): { record: R; version: VersionOf<R> } {
   assertNameUsable(type, state, name);
   const records = type.records(state);
   const record = records.get(name) ?? ({ name, versions: [] } as unknown as R);
-  const added = { version: newVersionId(), ...fields } as VersionOf<R>;
+  const added = { version: versionId, ...fields } as VersionOf<R>;
   record.versions.push(added);
   records.set(record);
   publishVersionEvent(state.events, type, record, added, 'NewVersionCreated', added.attributes.created);

@@ -52,6 +52,8 @@ export interface VersionedRecord<V extends ObjectVersionRecord = ObjectVersionRe
   deleted?: DeletionRecord;
   /** An operation in progress on this object. */
   pending?: PendingOperation;
+  /** Set on the key and the secret that back a certificate: their lifetime is the certificate's. */
+  managed?: boolean;
 }
 
 /** Key Vault's 32-hex-character version ids. */

@@ -52,18 +52,51 @@ export const SECRET_OPERATIONS = [
   'restoreSecret',
 ] as const;
 
+/** The certificates data plane's operations (with contacts and issuers), in REST-reference order. */
+export const CERTIFICATE_OPERATIONS = [
+  'createCertificate',
+  'importCertificate',
+  'getCertificate',
+  'getCertificates',
+  'getCertificateVersions',
+  'updateCertificate',
+  'deleteCertificate',
+  'getCertificatePolicy',
+  'updateCertificatePolicy',
+  'getCertificateOperation',
+  'updateCertificateOperation',
+  'deleteCertificateOperation',
+  'mergeCertificate',
+  'backupCertificate',
+  'restoreCertificate',
+  'getDeletedCertificate',
+  'getDeletedCertificates',
+  'recoverDeletedCertificate',
+  'purgeDeletedCertificate',
+  'setCertificateContacts',
+  'getCertificateContacts',
+  'deleteCertificateContacts',
+  'setCertificateIssuer',
+  'updateCertificateIssuer',
+  'getCertificateIssuer',
+  'getCertificateIssuers',
+  'deleteCertificateIssuer',
+] as const;
+
 /** Every operation name. */
-export const VAULT_OPERATIONS = [...KEY_OPERATIONS, ...SECRET_OPERATIONS] as const;
+export const VAULT_OPERATIONS = [...KEY_OPERATIONS, ...SECRET_OPERATIONS, ...CERTIFICATE_OPERATIONS] as const;
 
 /** One data-plane operation name. */
 export type VaultOperation = (typeof VAULT_OPERATIONS)[number];
 
 /** The object collection an operation works on (`keys` for the vault-wide `getRandomBytes`). */
-export function collectionOf(operation: VaultOperation): 'keys' | 'secrets' {
+export function collectionOf(operation: VaultOperation): 'keys' | 'secrets' | 'certificates' {
+  if (CERTIFICATE_OPERATION_SET.has(operation)) return 'certificates';
   return SECRET_OPERATION_SET.has(operation) ? 'secrets' : 'keys';
 }
 
 const SECRET_OPERATION_SET: ReadonlySet<VaultOperation> = new Set(SECRET_OPERATIONS);
+const CERTIFICATE_OPERATION_SET: ReadonlySet<VaultOperation> = new Set(CERTIFICATE_OPERATIONS);
 
 /** The parsed request an operation runs on. */
 export interface OperationContext {

@@ -17,7 +17,7 @@ import { appendVersion, recordVersion, SECRET_OBJECTS } from './object-types.js'
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import { applyAttributes, parseTags } from './requests.js';
 import { secretBundle, secretItem, secretProperties } from './secret-bundles.js';
-import { getDeleted, listDeleted, purgeDeleted, recoverDeleted, softDelete } from './soft-delete.js';
+import { getDeleted, listDeleted, managedObject, purgeDeleted, recoverDeleted, softDelete } from './soft-delete.js';
 import type { SecretVersionRecord } from './state.js';
 import { listVersions } from './version-list.js';
 
@@ -52,6 +52,8 @@ export function setSecret(ctx: OperationContext): OperationResult {
   if (Buffer.byteLength(value, 'utf8') > MAX_SECRET_VALUE_BYTES) {
     throw badParameter(`The secret value is too large. A secret value can be at most ${MAX_SECRET_VALUE_BYTES} bytes.`);
   }
+  // A certificate's secret changes only with the certificate (the service's 403).
+  if (ctx.state.secrets.get(ctx.name)?.managed) throw managedObject('Secret', 'set');
   const now = ctx.state.now();
   const fields: Omit<SecretVersionRecord, 'version'> = {
     value,

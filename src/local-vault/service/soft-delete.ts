@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { VaultHttpError } from '../http/errors.js';
 import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { deletionFields, page } from './bundles.js';
 import { latestVersion, type PendingOperation, type VersionedRecord } from './objects.js';
@@ -35,13 +36,43 @@ function begin(state: VaultState, record: VersionedRecord, operation: PendingOpe
   return true;
 }
 
+/**
+ * The 403 for a direct delete, recover or purge of a certificate's key or secret, or a new
+ * version of them: they live and die with the certificate (inner `KeyManagedByKeyVault` /
+ * `SecretManagedByKeyVault`).
+ */
+export function managedObject(noun: string, verb: string): VaultHttpError {
+  return SERVICE_ERRORS.managedByKeyVault(noun, verb);
+}
+
+/** The records of the type's companions (a certificate's key and secret) held under `name`. */
+function companionsOf<R extends VersionedRecord>(type: ObjectType<R>, state: VaultState, name: string): VersionedRecord[] {
+  const records: VersionedRecord[] = [];
+  for (const companion of type.companions?.() ?? []) {
+    const record = companion.records(state).get(name);
+    if (record) records.push(record);
+  }
+  return records;
+}
+
+/** Gives the companions the record's deletion and pending marks (they settle together). */
+function carry(record: VersionedRecord, companions: VersionedRecord[]): void {
+  for (const companion of companions) {
+    if (record.deleted) companion.deleted = { ...record.deleted };
+    else delete companion.deleted;
+    if (record.pending) companion.pending = { ...record.pending };
+  }
+}
+
 /** `DELETE /{collection}/{name}`: soft-deletes every version; the name is held until purge or recovery. */
 export function softDelete<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationContext): OperationResult {
   assertNotInProgress(type, ctx.state, ctx.name);
   const record = activeRecord(type, ctx.state, ctx.name);
+  if (record.managed) throw managedObject(type.noun, 'delete');
   const now = ctx.state.now();
   record.deleted = { deletedDate: now, scheduledPurgeDate: now + ctx.state.settings.softDeleteRetentionDays * DAY };
   begin(ctx.state, record, 'delete');
+  carry(record, companionsOf(type, ctx.state, record.name));
   ctx.state.markChanged();
   return ok(deletedBundle(type, ctx, record));
 }
@@ -53,9 +84,11 @@ export function getDeleted<R extends VersionedRecord>(type: ObjectType<R>, ctx: 
 
 /** `GET /deleted{collection}`, paged; items carry no secret values. */
 export function listDeleted<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationContext): OperationResult {
+  // The deleted key and secret of a certificate are not listed (a get still finds them).
   const items = type
     .records(ctx.state)
     .deleted()
+    .filter((record) => !record.managed)
     .map((record) => ({
       ...type.item(ctx.state, ctx.base, record, latestVersion(record), false),
       ...deletionFields(ctx.base, type.deletedCollection, record.name, record.deleted),
@@ -67,7 +100,9 @@ export function listDeleted<R extends VersionedRecord>(type: ObjectType<R>, ctx:
 export function recoverDeleted<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationContext): OperationResult {
   assertNotInProgress(type, ctx.state, ctx.name);
   const record = deletedRecord(type, ctx.state, ctx.name);
+  if (record.managed) throw managedObject(type.noun, 'recover');
   if (!begin(ctx.state, record, 'recover')) delete record.deleted;
+  carry(record, companionsOf(type, ctx.state, record.name));
   ctx.state.markChanged();
   return ok(type.bundle(ctx.state, ctx.base, record, latestVersion(record)));
 }
@@ -82,8 +117,14 @@ export function recoverDeleted<R extends VersionedRecord>(type: ObjectType<R>, c
 export function purgeDeleted<R extends VersionedRecord>(type: ObjectType<R>, ctx: OperationContext): OperationResult {
   assertNotInProgress(type, ctx.state, ctx.name);
   const record = deletedRecord(type, ctx.state, ctx.name);
+  if (record.managed) throw managedObject(type.noun, 'purge');
   if (ctx.state.settings.purgeProtection) throw SERVICE_ERRORS.purgeProtected();
-  if (!begin(ctx.state, record, 'purge')) type.records(ctx.state).delete(record.name);
+  if (begin(ctx.state, record, 'purge')) {
+    carry(record, companionsOf(type, ctx.state, record.name));
+  } else {
+    type.records(ctx.state).delete(record.name);
+    for (const companion of type.companions?.() ?? []) companion.records(ctx.state).delete(record.name);
+  }
   ctx.state.markChanged();
   return { status: 204 };
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { CertificateRecord, ContactRecord, IssuerRecord } from '../certificates/records.js';
 import type { KeyOperation, KeyType } from '../crypto/algorithms.js';
 import type { KeyMaterial } from '../crypto/key-material.js';
 import { EventLog } from '../events/log.js';
@@ -70,6 +71,12 @@ export class VaultState {
   readonly secrets = new ObjectCollection<SecretRecord>();
   /** Published events and expiry marks (events/log.ts). */
   readonly events = new EventLog();
+  /** Certificates by case-insensitive name, active and soft-deleted alike. */
+  readonly certificates = new ObjectCollection<CertificateRecord>();
+  /** Named certificate issuers by case-insensitive name. */
+  readonly issuers = new Map<string, IssuerRecord>();
+  /** The vault's certificate contacts; `undefined` when none were set. */
+  contacts: ContactRecord[] | undefined;
   /** Retention and purge protection. */
   readonly settings: VaultSettings;
   readonly #clock: () => number;

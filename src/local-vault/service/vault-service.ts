@@ -34,6 +34,8 @@ import {
   updateSecret,
 } from './secret-management.js';
 import type { VaultState } from './state.js';
+import { CERTIFICATE_SERVICE_OPERATIONS, CERTIFICATE_WRITE_OPERATIONS } from '../certificates/operations.js';
+import { applyLifetimeActions } from '../certificates/renewal.js';
 import { requestLimitClass, Throttle } from './throttle.js';
 
 type Operation = (ctx: OperationContext) => OperationResult | Promise<OperationResult>;
@@ -76,6 +78,7 @@ const OPERATIONS: Record<VaultOperation, Operation> = {
   purgeDeletedSecret,
   backupSecret,
   restoreSecret,
+  ...CERTIFICATE_SERVICE_OPERATIONS,
 };
 const CREATE_OPERATIONS: ReadonlySet<VaultOperation> = new Set(['createKey', 'importKey', 'rotateKey']);
 /** Operations that change the state by themselves (reads may too, through maintenance). */
@@ -95,6 +98,7 @@ const WRITE_OPERATIONS: ReadonlySet<VaultOperation> = new Set([
   'recoverDeletedSecret',
   'purgeDeletedSecret',
   'restoreSecret',
+  ...CERTIFICATE_WRITE_OPERATIONS,
 ]);
 
 /** The state's durable copy, shared with other processes (see persistence/durable-state.ts). */
@@ -241,6 +245,12 @@ export class VaultService {
 
   async #maintain(operation: VaultOperation, name: string): Promise<void> {
     purgeExpired(this.state);
+    // Certificate lifetime actions run like rotation policies, when a request touches the
+    // certificate or its key or secret (a list touches all).
+    const lists = operation === 'getCertificates' || operation === 'getSecrets' || operation === 'getKeys';
+    for (const record of lists ? this.state.certificates.active() : [this.state.certificates.get(name)]) {
+      if (record) await applyLifetimeActions(this.state, record);
+    }
     if (collectionOf(operation) !== 'keys') return;
     const touched = operation === 'getKeys' ? this.state.activeKeys() : [this.state.keys.get(name)];
     for (const record of touched) if (record) await applyRotationPolicy(this.state, record);
