@@ -1,11 +1,13 @@
 /**
- * `kv-envelope/local-vault`: a local Azure Key Vault (keys and secrets data planes, and Key
- * Vault's Event Grid events) for development and tests. The real `@azure/keyvault-keys` and `@azure/keyvault-secrets` clients
+ * `kv-envelope/local-vault`: a local Azure Key Vault (keys, secrets and certificates data
+ * planes, and Key Vault's Event Grid events) for development and tests. The real
+ * `@azure/keyvault-keys`, `@azure/keyvault-secrets` and `@azure/keyvault-certificates` clients
  * run against it unmodified, in-process or over HTTPS: challenge auth, versions, rotation and
  * rotation policies, soft delete, key_ops and attribute enforcement, RBAC roles,
- * case-insensitive names, service-shaped errors, call counting and fault injection. Keys and
- * secrets share one machinery (versions, soft delete, backup, paging, RBAC) through an
- * object-type table.
+ * case-insensitive names, service-shaped errors, call counting and fault injection. Keys,
+ * secrets and certificates share one machinery (versions, soft delete, backup, paging, RBAC,
+ * events) through an object-type table; a certificate's key and secret are a managed key and
+ * secret of its name.
  *
  * Where it knowingly differs from the service:
  * - `oct-HSM` keys (AES-KW, AES-GCM, AES-CBC[PAD]) exist in this vault; in Azure only Managed HSM
@@ -22,11 +24,21 @@
  * - Throttling (opt-in) uses fixed 10-second windows of the injected clock, per key class
  *   (RSA size, EC, HSM), without the service's cost weighting or subscription-wide limit.
  * - Tokens are HS256 JWTs the vault signs itself (one hour of real time); no CAE, no PoP.
- * - RBAC covers eight built-in Key Vault roles (Administrator, Crypto Officer / User / Service
- *   Encryption User / Service Release User, Secrets Officer / User, Reader) with their published
- *   data actions; scopes are the vault or one object (`keys/<name>`, `secrets/<name>`); no
+ * - RBAC covers ten built-in Key Vault roles (Administrator, Crypto Officer / User / Service
+ *   Encryption User / Service Release User, Secrets Officer / User, Certificates Officer,
+ *   Certificate User, Reader) with their published data actions; scopes are the vault or one
+ *   object (`keys/<name>`, `secrets/<name>`, `certificates/<name>`); no
  *   custom roles, notDataActions or propagation delay. getRandomBytes needs a Managed HSM action that
  *   no vault role grants: only `vault.credential()` (the built-in admin principal) gets it.
+ * - Certificates: issuers `Self` and `Unknown` (merge a certificate signed elsewhere); a named
+ *   CA issuer is stored but its certificates fail (there is no CA). `Self` completes at once.
+ *   AutoRenew runs when a request touches the certificate, its key or its secret, against the
+ *   injected clock; EmailContacts sends nothing. P-256K certificate keys and URI/IP SANs are
+ *   refused. The secret of a non-exportable certificate holds the chain without the key (as
+ *   documented). PFX imports read OpenSSL 3's default encryption, not `-legacy` RC2/3DES. The
+ *   inner codes `KeyManagedByKeyVault`, `PendingCertificateNotFound`,
+ *   `CertificateAuthorityUnavailable` and the 400 messages of policy validation are this
+ *   vault's own.
  * - The 400 for a secret value over 25,600 bytes and the 404 wording of `SecretNotFound` are
  *   this vault's own.
  * - Messages of input-validation 400 errors and the inner codes `KeyNotYetValid` / `KeyExpired`

@@ -40,7 +40,7 @@ function defaultVaultName(url: string): string {
   return isIP(host) ? 'local' : (host.split('.')[0] ?? 'local');
 }
 
-const SCOPE = /^(?:(?:keys|secrets)\/)?[0-9a-zA-Z-]{1,127}$/;
+const SCOPE = /^(?:(?:keys|secrets|certificates)\/)?[0-9a-zA-Z-]{1,127}$/;
 
 /**
  * A local Key Vault. Start one with {@link LocalKeyVault.start}, point the real Azure clients
@@ -162,16 +162,16 @@ export class LocalKeyVault {
 
   /**
    * Assigns a built-in role to `principal`, on the whole vault or (with `scope`) on one object:
-   * `'keys/<name>'`, `'secrets/<name>'`, or a bare key name.
+   * `'keys/<name>'`, `'secrets/<name>'`, `'certificates/<name>'`, or a bare key name.
    *
    * @throws {TypeError} for an empty principal or an unknown role.
-   * @throws {RangeError} for a scope that is not an object name, optionally prefixed by `keys/` or `secrets/`.
+   * @throws {RangeError} for a scope that is not an object name, optionally prefixed by `keys/`, `secrets/` or `certificates/`.
    */
   assignRole(principal: string, role: VaultRole, scope?: string): void {
     if (typeof principal !== 'string' || principal === '') throw new TypeError('principal must be a non-empty string');
     if (!isVaultRole(role)) throw new TypeError(`role must be a built-in Key Vault role, got ${String(role)}`);
     if (scope !== undefined && (typeof scope !== 'string' || !SCOPE.test(scope))) {
-      throw new RangeError(`scope must be [keys/|secrets/]<name> (1-127 characters of 0-9, a-z, A-Z, '-'), got ${String(scope)}`);
+      throw new RangeError(`scope must be [keys/|secrets/|certificates/]<name> (1-127 characters of 0-9, a-z, A-Z, '-'), got ${String(scope)}`);
     }
     const assignment = scope === undefined ? { principal, role } : { principal, role, scope };
     if (!this.#persisted) {
