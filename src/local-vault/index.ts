@@ -31,14 +31,14 @@
  *   custom roles, notDataActions or propagation delay. getRandomBytes needs a Managed HSM action that
  *   no vault role grants: only `vault.credential()` (the built-in admin principal) gets it.
  * - Certificates: issuers `Self` and `Unknown` (merge a certificate signed elsewhere); a named
- *   CA issuer is stored but its certificates fail (there is no CA). `Self` completes at once.
- *   AutoRenew runs when a request touches the certificate, its key or its secret, against the
- *   injected clock; EmailContacts sends nothing. P-256K certificate keys and URI/IP SANs are
- *   refused. The secret of a non-exportable certificate holds the chain without the key (as
- *   documented). PFX imports read OpenSSL 3's default encryption, not `-legacy` RC2/3DES. The
- *   inner codes `KeyManagedByKeyVault`, `PendingCertificateNotFound`,
- *   `CertificateAuthorityUnavailable` and the 400 messages of policy validation are this
- *   vault's own.
+ *   CA issuer is stored but its certificates fail (there is no CA). `Self` completes at once,
+ *   and cancelling an operation takes effect at once (status `cancelled`). AutoRenew runs when
+ *   a request touches the certificate, its key or its secret, against the injected clock;
+ *   EmailContacts sends nothing. P-256K certificate keys and URI/IP SANs are refused. The
+ *   secret of a non-exportable certificate holds the chain without the key (as documented).
+ *   PFX imports read OpenSSL 3's default encryption, not `-legacy` RC2/3DES. The inner codes
+ *   `KeyManagedByKeyVault`, `PendingCertificateNotFound`, `CertificateAuthorityUnavailable`
+ *   and the 400 messages of policy validation are this vault's own.
  * - The 400 for a secret value over 25,600 bytes and the 404 wording of `SecretNotFound` are
  *   this vault's own.
  * - Messages of input-validation 400 errors and the inner codes `KeyNotYetValid` / `KeyExpired`

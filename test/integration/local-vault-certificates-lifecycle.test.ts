@@ -179,6 +179,28 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
     expect(versions).toHaveLength(2);
   });
 
+  it('AutoRenew by lifetimePercentage renews at that share of the lifetime; missed renewals are caught up one by one', async () => {
+    const policy: CertificatePolicy = { issuerName: 'Self', subject: 'CN=half', validityInMonths: 2, lifetimeActions: [{ action: 'AutoRenew', lifetimePercentage: 50 }] };
+    const first = await (await certificates.beginCreateCertificate('half', policy, POLL)).pollUntilDone();
+    const nbf = first.properties.notBefore!.getTime() / 1000;
+    const exp = first.properties.expiresOn!.getTime() / 1000;
+    clock.advanceDays(Math.ceil((exp - nbf) / 86_400) * 2); // two renewals due meanwhile
+    const versions = [];
+    for await (const v of certificates.listPropertiesOfCertificateVersions('half')) versions.push(v);
+    versions.sort((a, b) => a.notBefore!.getTime() - b.notBefore!.getTime());
+    expect(versions.length).toBeGreaterThanOrEqual(3);
+    expect((versions[1]?.notBefore?.getTime() ?? 0) / 1000).toBe(nbf + Math.floor((exp - nbf) / 2));
+  });
+
+  it('HSM key types are kept on the certificate key (EC-HSM P-384 signs with ES384)', async () => {
+    const keys = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+    await (await certificates.beginCreateCertificate('hsm', { issuerName: 'Self', subject: 'CN=hsm', keyType: 'EC-HSM', keyCurveName: 'P-384' }, POLL)).pollUntilDone();
+    const key = await keys.getKey('hsm');
+    expect(key.keyType).toBe('EC-HSM');
+    expect(key.key?.crv).toBe('P-384');
+    await expectRestError(certificates.beginCreateCertificate('k1', { issuerName: 'Self', subject: 'CN=k1', keyType: 'EC', keyCurveName: 'P-256K' }, POLL), 400, 'BadParameter');
+  });
+
   it('RBAC: Certificate User reads certificates and their secrets only; Certificates Officer manages them but cannot read secrets; Reader reads metadata', async () => {
     await (await certificates.beginCreateCertificate('guarded', { issuerName: 'Self', subject: 'CN=guarded' }, POLL)).pollUntilDone();
     vault.assignRole('cert-user', 'Key Vault Certificate User');
