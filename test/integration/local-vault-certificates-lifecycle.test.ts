@@ -81,6 +81,8 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
 
   it('cancelling an Unknown-issuer operation leaves it cancelled; deleting the operation removes the pending certificate', async () => {
     const poller = await certificates.beginCreateCertificate('cancelled', { issuerName: 'Unknown', subject: 'CN=cancelled' }, POLL);
+    // While it waits, neither a new create nor an import may start another version.
+    await expectRestError(certificates.beginCreateCertificate('cancelled', { issuerName: 'Self', subject: 'CN=other' }, POLL), 409, 'Conflict');
     await poller.cancelOperation();
     const operation = await certificates.getCertificateOperation('cancelled');
     expect(operation.getOperationState().certificateOperation?.status).toBe('cancelled');
@@ -108,6 +110,10 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
     // The operation stays failed (getCertificateOperation's poller rejects with its error).
     await expect(certificates.getCertificateOperation('from-ca')).rejects.toThrow(/has no certificate authority/);
     expect((await rawRequest(vault, 'GET', '/certificates/from-ca/pending?api-version=7.5')).json.status).toBe('failed');
+    // A new create replaces the failed operation (and its never-completed version).
+    await (await certificates.beginCreateCertificate('from-ca', { issuerName: 'Self', subject: 'CN=from-ca' }, POLL)).pollUntilDone();
+    expect((await rawRequest(vault, 'GET', '/certificates/from-ca/versions?api-version=7.5')).json.value).toHaveLength(1);
+    expect((await rawRequest(vault, 'GET', '/certificates/from-ca/pending?api-version=7.5')).json.status).toBe('completed');
     await certificates.deleteIssuer('digi');
     await expectRestError(certificates.getIssuer('digi'), 404);
   });

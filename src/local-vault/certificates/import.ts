@@ -21,6 +21,7 @@ import { getDeleted, listDeleted, purgeDeleted, recoverDeleted, softDelete } fro
 import { certificateBundle } from './bundles.js';
 import { assertCompanionsFree, completeVersion, validityOf } from './issue.js';
 import { UPN_OID } from './names.js';
+import { settlePreviousOperation } from './operation.js';
 import { parsePolicy } from './policy.js';
 import type { CertificateRecord } from './records.js';
 import { readImportedCertificate } from './secret-value.js';
@@ -76,6 +77,7 @@ export async function importCertificate(ctx: OperationContext): Promise<Operatio
   const implied = parsePolicy(impliedPolicy(imported.leaf, imported.material, pem), now);
   const existing = state.certificates.get(ctx.name);
   const policy = requested ? parsePolicy(requested, now, existing?.policy ?? implied) : (existing?.policy ?? implied);
+  if (existing) settlePreviousOperation(existing);
   const attributes = applyAttributes(ctx.body.attributes, { enabled: true, created: now, updated: now });
   const tags = parseTags(ctx.body.tags);
   const record: CertificateRecord = existing ?? { name: ctx.name, versions: [], policy };

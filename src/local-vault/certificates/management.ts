@@ -7,14 +7,14 @@
  *
  * @module
  */
-import { badParameter, conflict, forbidden } from '../http/errors.js';
+import { badParameter, forbidden } from '../http/errors.js';
 import { page } from '../service/bundles.js';
 import { CERTIFICATE_OBJECTS, activeRecord, assertNameUsable, recordVersion } from '../service/object-types.js';
 import { ok, type OperationContext, type OperationResult } from '../service/operation.js';
 import { applyAttributes, optionalObject, parseTags } from '../service/requests.js';
 import { certificateBundle, certificateItem, currentCertificateVersion, operationBody, policyBody } from './bundles.js';
 import { assertCompanionsFree } from './issue.js';
-import { startVersion } from './operation.js';
+import { settlePreviousOperation, startVersion } from './operation.js';
 import { BUILT_IN_ISSUERS, parsePolicy } from './policy.js';
 import type { CertificatePolicyWire, CertificateRecord } from './records.js';
 
@@ -35,15 +35,14 @@ export async function createCertificate(ctx: OperationContext): Promise<Operatio
   assertNameUsable(CERTIFICATE_OBJECTS, state, ctx.name);
   assertCompanionsFree(state, ctx.name);
   const existing = state.certificates.get(ctx.name);
-  if (existing?.operation?.status === 'inProgress') {
-    throw conflict(`Certificate ${existing.name} has a pending operation; merge, cancel or delete it before creating a new version.`);
-  }
+  if (existing?.operation?.status === 'inProgress') settlePreviousOperation(existing); // 409
   if (!existing && (ctx.body.policy === undefined || ctx.body.policy === null)) throw badParameter("The parameter 'policy' is required to create a certificate.");
   const now = state.now();
   const policy = ctx.body.policy === undefined || ctx.body.policy === null ? (existing as CertificateRecord).policy : parsePolicy(ctx.body.policy, now);
   assertIssuerKnown(ctx, policy);
   const attributes = applyAttributes(ctx.body.attributes, { enabled: true, created: now, updated: now });
   const tags = parseTags(ctx.body.tags);
+  if (existing) settlePreviousOperation(existing);
   const record: CertificateRecord = existing ?? { name: ctx.name, versions: [], policy };
   record.policy = policy;
   state.certificates.set(record);

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateMaterial, type KeyMaterial, type KeySpec } from '../crypto/key-material.js';
 import type { CurveName } from '../crypto/algorithms.js';
+import { conflict } from '../http/errors.js';
 import { newVersionId } from '../service/objects.js';
 import type { VaultState } from '../service/state.js';
 import { completeVersion, currentKeyMaterial } from './issue.js';
@@ -71,6 +72,22 @@ export async function startVersion(state: VaultState, record: CertificateRecord,
     };
   }
   return operation;
+}
+
+/**
+ * Clears the way for a new version (create, import): an operation in progress is a conflict; a
+ * failed or cancelled one goes, with the version it never completed.
+ *
+ * @throws {VaultHttpError} 409 Conflict while an operation is in progress.
+ */
+export function settlePreviousOperation(record: CertificateRecord): void {
+  const operation = record.operation;
+  if (!operation) return;
+  if (operation.status === 'inProgress') {
+    throw conflict(`Certificate ${record.name} has a pending operation; merge, cancel or delete it before creating a new version.`);
+  }
+  dropPendingVersion(record, operation.version);
+  delete record.operation;
 }
 
 /** Removes a version that never completed (after cancel/failure, when its operation is deleted). */
