@@ -100,7 +100,10 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
 
   it('issuers are stored and listed; a certificate from a named CA fails its operation saying the local vault has no CA', async () => {
     await certificates.createIssuer('digi', 'DigiCert', { accountId: 'acct', password: 'issuer-password' });
-    expect((await certificates.getIssuer('digi')).provider).toBe('DigiCert');
+    const issuer = await certificates.getIssuer('digi');
+    expect(issuer.provider).toBe('DigiCert');
+    expect([issuer.accountId, issuer.password]).toEqual(['acct', undefined]); // the password is never echoed, as the service
+    expect(JSON.stringify(await rawRequest(vault, 'GET', '/certificates/issuers/digi?api-version=7.5'))).not.toContain('issuer-password');
     const listed: string[] = [];
     // 4.x lists the service's items as they come: { id, provider }.
     for await (const issuer of certificates.listPropertiesOfIssuers()) listed.push(`${issuer.id} ${issuer.provider}`);

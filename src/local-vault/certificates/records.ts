@@ -75,7 +75,8 @@ export interface CertificateRecord extends VersionedRecord<CertificateVersionRec
 export interface IssuerRecord {
   name: string;
   provider: string;
-  credentials?: { account_id?: string; pwd?: string };
+  /** The CA account id; the password is never kept. */
+  credentials?: { account_id?: string };
   org_details?: { id?: string; admin_details?: Record<string, unknown>[] };
   attributes: { enabled: boolean; created: number; updated: number };
 }

@@ -1,8 +1,9 @@
 /**
  * Vault-wide certificate settings: the contacts (set, get, delete) and the named issuers (set,
- * update, get, list, delete). Issuers are stored and returned as the service does, credentials
- * included, but never contacted: a certificate whose policy names one fails its operation with
- * a clear error (see operation.ts). `Self` and `Unknown` are built in and cannot be set.
+ * update, get, list, delete). Issuers are stored and returned as the service does (the account
+ * id, never the password, which is not even kept), but never contacted: a certificate whose
+ * policy names one fails its operation with a clear error (see operation.ts). `Self` and
+ * `Unknown` are built in and cannot be set.
  *
  * @module
  */
@@ -83,7 +84,12 @@ function applyIssuer(ctx: OperationContext, issuer: IssuerRecord): IssuerRecord 
   const provider = text(ctx.body.provider, 'provider');
   if (provider !== undefined) issuer.provider = provider;
   const credentials = optionalObject(ctx.body.credentials, 'credentials');
-  if (credentials) issuer.credentials = { ...(text(credentials.account_id, 'account_id') ? { account_id: credentials.account_id as string } : {}), ...(text(credentials.pwd, 'pwd') ? { pwd: credentials.pwd as string } : {}) };
+  if (credentials) {
+    const accountId = text(credentials.account_id, 'account_id');
+    // why: the service never returns an issuer's password, and this vault never uses it: not kept.
+    text(credentials.pwd, 'pwd');
+    issuer.credentials = accountId === undefined ? {} : { account_id: accountId };
+  }
   const org = optionalObject(ctx.body.org_details, 'org_details');
   if (org) issuer.org_details = structuredClone(org) as IssuerRecord['org_details'] & object;
   const enabled = optionalObject(ctx.body.attributes, 'attributes')?.enabled;
