@@ -229,7 +229,7 @@ describe.each(TRANSPORTS)('local vault secrets (%s)', (transport) => {
     await expectRestError(new KeyClient(vault.url, vault.credential('one-secret-app'), vault.clientOptions).getKey('scoped-secret'), 403, 'Forbidden');
     expect((await new KeyClient(vault.url, vault.credential('one-key-app'), vault.clientOptions).getKey('scoped-secret')).name).toBe('scoped-secret');
     await expectRestError(new SecretClient(vault.url, vault.credential('one-key-app'), vault.clientOptions).getSecret('scoped-secret'), 403, 'Forbidden');
-    expect(() => vault.assignRole('x', 'Key Vault Secrets User', 'certificates/x')).toThrow(RangeError);
+    expect(() => vault.assignRole('x', 'Key Vault Secrets User', 'storage/x')).toThrow(RangeError); // certificates/<name> is a scope since certificates exist
   });
 });
 
