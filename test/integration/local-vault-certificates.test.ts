@@ -181,6 +181,7 @@ describe.each(TRANSPORTS)('local vault certificates (%s)', (transport) => {
     expect((await keys.getKey('gone')).properties.managed).toBe(true);
     await (await certificates.beginDeleteCertificate('gone', POLL)).pollUntilDone();
     await certificates.purgeDeletedCertificate('gone');
+    clock.ms += 2_000; // a purge completes after operationDelayMs on the vault clock, as in Azure (seconds)
     await expectRestError(certificates.getDeletedCertificate('gone'), 404, 'CertificateNotFound');
     await expectRestError(keys.getDeletedKey('gone'), 404, 'KeyNotFound');
     // The name is free again for all three objects.
@@ -195,6 +196,7 @@ describe.each(TRANSPORTS)('local vault certificates (%s)', (transport) => {
     await expectRestError(secrets.restoreSecretBackup(blob ?? new Uint8Array()), 400, 'BadParameter');
     await (await certificates.beginDeleteCertificate('saved', POLL)).pollUntilDone();
     await certificates.purgeDeletedCertificate('saved');
+    clock.ms += 2_000; // the purge completes
     const restored = await certificates.restoreCertificateBackup(blob ?? new Uint8Array());
     expect(restored.properties.version).toBe(original.properties.version);
     expect((await secrets.getSecret('saved')).value).toBe(pfx);

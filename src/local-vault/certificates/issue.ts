@@ -10,7 +10,8 @@ import { X509Certificate } from 'node:crypto';
 import { FAMILIES, type KeyType } from '../crypto/algorithms.js';
 import type { KeyMaterial } from '../crypto/key-material.js';
 import { conflict } from '../http/errors.js';
-import { appendVersion, KEY_OBJECTS, SECRET_OBJECTS, type ObjectType } from '../service/object-types.js';
+import { publishVersionEvent } from '../events/publish.js';
+import { appendVersion, CERTIFICATE_OBJECTS, KEY_OBJECTS, SECRET_OBJECTS, type ObjectType } from '../service/object-types.js';
 import type { VersionedRecord } from '../service/objects.js';
 import type { VaultState } from '../service/state.js';
 import { certificateSecretValue } from './secret-value.js';
@@ -62,6 +63,8 @@ export async function completeVersion(
   key.record.managed = true;
   const secret = appendVersion(SECRET_OBJECTS, state, record.name, { value: secretValue, contentType: policy.secret_props.contentType, attributes: { ...attributes } }, version.version);
   secret.record.managed = true;
+  // The key and secret published their NewVersionCreated in appendVersion; now the certificate's.
+  publishVersionEvent(state.events, CERTIFICATE_OBJECTS, record, version, 'NewVersionCreated', at);
   state.markChanged();
 }
 

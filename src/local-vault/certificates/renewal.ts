@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { publishDueEvents } from '../events/due.js';
 import type { VaultState } from '../service/state.js';
 import { startVersion } from './operation.js';
 import type { CertificateRecord, CertificateVersionRecord } from './records.js';
@@ -43,6 +44,8 @@ export async function applyLifetimeActions(state: VaultState, record: Certificat
     if (!current || (record.operation && record.operation.version !== current.version)) return;
     const due = renewalDue(record, current);
     if (due === undefined || due > state.now()) return;
+    // What the current version published before it was renewed (NearExpiry), in order.
+    publishDueEvents(state, { collection: 'certificates', name: record.name }, due);
     await startVersion(state, record, due, current.tags ? { ...current.tags } : undefined);
   }
 }

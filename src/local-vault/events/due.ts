@@ -64,10 +64,11 @@ function dueOf(state: VaultState, type: ObjectType<VersionedRecord>, record: Ver
 /**
  * Publishes every due expiry event, oldest first: of object `only.name` in `only.collection`,
  * or (without `only`) of every object of every type, then dropping the marks of versions that
- * are no longer current. Marks the state changed when it published or pruned anything.
+ * are no longer current. `at` (default: now) is for a caller about to make a new version at a
+ * past time (a caught-up certificate renewal): what was due by then is published first. Marks the state changed when it published or pruned anything.
  */
-export function publishDueEvents(state: VaultState, only?: { collection: string; name: string }): void {
-  const now = state.now();
+export function publishDueEvents(state: VaultState, only?: { collection: string; name: string }, at: number = state.now()): void {
+  const now = at;
   const due: Due[] = [];
   const types = OBJECT_TYPES.filter((t) => only === undefined || t.collection === only.collection);
   for (const type of types) {

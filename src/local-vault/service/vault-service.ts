@@ -180,6 +180,7 @@ export class VaultService {
   async #maintainAll(): Promise<void> {
     purgeExpired(this.state);
     for (const record of this.state.activeKeys()) await applyRotationPolicy(this.state, record);
+    for (const record of this.state.certificates.active()) await applyLifetimeActions(this.state, record);
     publishDueEvents(this.state);
   }
 
