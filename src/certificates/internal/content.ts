@@ -32,7 +32,7 @@ export class ContentError extends Error {
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?\r?\n-----END \1-----/g;
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
 
-const spki = (key: KeyObject): Buffer => createPublicKey(key).export({ type: 'spki', format: 'der' });
+const spki = (key: KeyObject): Buffer => (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
 
 /** Leaf first, then its issuers (by subject/issuer match); unrelated certificates keep file order after them. */
 function orderChain(certs: X509Certificate[], privateKey: KeyObject | undefined): X509Certificate[] {
