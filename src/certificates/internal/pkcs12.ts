@@ -8,10 +8,13 @@
  * Windows exports) is not read by pkijs: such files fail with a message that says so (export
  * them again with AES, e.g. `openssl pkcs12 -export` of OpenSSL 3, or use PEM).
  *
+ * pkijs is loaded on first use: importing kv-envelope/certificates (or starting the CLI) does
+ * not pay for it.
+ *
  * @module
  * @internal
  */
-import { PFX, type PrivateKeyInfo, type SafeContents } from 'pkijs';
+import type { PrivateKeyInfo, SafeContents } from 'pkijs';
 
 /** What a PFX holds. */
 export interface Pkcs12Content {
@@ -47,7 +50,8 @@ export class Pkcs12ReadError extends Error {
  */
 export async function readPkcs12(der: Uint8Array, password: string): Promise<Pkcs12Content> {
   const pass = bytes(new TextEncoder().encode(password)).buffer;
-  let pfx: PFX;
+  const { PFX } = await import('pkijs');
+  let pfx: InstanceType<typeof PFX>;
   try {
     pfx = PFX.fromBER(bytes(der));
   } catch (err) {

@@ -1,8 +1,8 @@
 /** `kv-envelope cert …`: Key Vault certificates (create self-signed, show, download, import, renew, soft delete). */
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { CertificateClient, type CertificateClientOptions, type CertificatePolicy } from '@azure/keyvault-certificates';
-import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { CertificateClient, CertificateClientOptions, CertificatePolicy } from '@azure/keyvault-certificates';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import { ContentError, readCertificateFile } from '../../certificates/internal/content.js';
 import { escapeUntrusted } from '../../internal/escape.js';
 import { parse, positionals } from '../args.js';
@@ -89,6 +89,8 @@ export async function certCommand(argv: string[], vault: () => Promise<VaultCont
     if (!answer) throw new UsageError(`not confirmed (the answer was not "${name}"): nothing purged`);
   }
   const v = await vault();
+  // Loaded here, not at start-up: other commands do not pay for the certificates client.
+  const { CertificateClient } = await import('@azure/keyvault-certificates');
   const certs = new CertificateClient(v.url, v.credential, v.clientOptions as CertificateClientOptions);
   switch (sub) {
     case 'create': {
@@ -185,6 +187,7 @@ async function download(v: VaultContext, certs: CertificateClient, name: string,
     if (policy.exportable === false) {
       throw new CommandError('ERR_CERTIFICATE_NOT_EXPORTABLE', `certificate ${name}: its key is not exportable, so only the public certificate can be downloaded (--format cer)`);
     }
+    const { SecretClient } = await import('@azure/keyvault-secrets');
     const secret = await new SecretClient(v.url, v.credential, v.clientOptions as SecretClientOptions).getSecret(name, { version: at });
     const content = await exportableContent(secret.value ?? '', secret.properties.contentType, name);
     if (format === 'pem') bytes = Buffer.from(toPem(content));
