@@ -99,9 +99,10 @@ describe('JwtSigner with a certificate (in-process vault, injected clock)', () =
     expect(v2).not.toBe(v1);
     const renewedAt = clock.ms;
     await signer.refresh();
-    expect(await kids()).toEqual([v2, v1]);
+    expect(await kids()).toEqual([v2, v1]); // published at once, newest first
+    clock.ms = renewedAt + HOUR - 1000;
     const lastByV1 = await signer.sign({ n: 1 }, { expiresIn: '2h' });
-    expect(header(lastByV1).kid).toBe(v1);
+    expect(header(lastByV1).kid).toBe(v1); // the lead time is not over: the renewed version must not sign yet
 
     clock.ms = renewedAt + HOUR;
     const firstByV2 = await signer.sign({ n: 2 });
@@ -109,7 +110,7 @@ describe('JwtSigner with a certificate (in-process vault, injected clock)', () =
     expect((await verify(lastByV1)).payload.n).toBe(1);
     expect((await verify(firstByV2)).payload.n).toBe(2);
 
-    clock.ms = renewedAt + HOUR + 2 * HOUR + 5 * MIN - 1000;
+    clock.ms = renewedAt + HOUR + 2 * HOUR + 5 * MIN - 2000; // its exp + 5 min of skew not yet passed
     expect(await kids()).toEqual([v2, v1]);
     expect((await verify(lastByV1, 300)).payload.n).toBe(1);
     clock.ms = renewedAt + HOUR + 2 * HOUR + 5 * MIN;
