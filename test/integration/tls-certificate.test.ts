@@ -13,6 +13,7 @@ import { CertificateClient, type CertificatePolicy } from '@azure/keyvault-certi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateError, createTlsCredentials, type TlsCredentials } from '../../src/certificates/index.js';
 import { LocalKeyVault } from '../../src/local-vault/index.js';
+import { ManualClock } from '../helpers/local-vault.js';
 
 const POLL = { intervalInMs: 10 };
 
@@ -135,5 +136,51 @@ describe('createTlsCredentials: typed failures', () => {
     await expect(createTlsCredentials({ ...base(), certificateName: 'x', refreshInterval: '0s' })).rejects.toThrow(/refreshInterval/);
     await expect(createTlsCredentials({ ...base(), vaultUrl: 'http://insecure', certificateName: 'x' })).rejects.toThrow(/https/);
     expect(vault.stats.total).toBe(before);
+  });
+});
+
+describe('TLS from a vault certificate: AutoRenew on the vault\'s clock (HTTPS transport)', () => {
+  const clock = new ManualClock(Date.now());
+  let vault: LocalKeyVault;
+  let server: Server;
+  let tls: TlsCredentials;
+
+  beforeAll(async () => {
+    vault = await LocalKeyVault.start({ transport: 'https', clock: clock.now });
+  });
+  afterAll(async () => {
+    tls?.close();
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+    await vault?.close();
+  });
+
+  it('the vault renews 30 days before expiry; the next refresh serves the new version to new connections, no restart', async () => {
+    const certs = new CertificateClient(vault.url, vault.credential(), vault.clientOptions);
+    const policy = {
+      issuerName: 'Self', subject: 'CN=localhost', validityInMonths: 12, exportable: true, contentType: 'application/x-pem-file',
+      lifetimeActions: [{ daysBeforeExpiry: 30, action: 'AutoRenew' }],
+    } as CertificatePolicy;
+    await (await certs.beginCreateCertificate('auto', policy, POLL)).pollUntilDone();
+    tls = await createTlsCredentials({ vaultUrl: vault.url, certificateName: 'auto', credential: vault.credential(), clientOptions: vault.clientOptions, now: clock.now });
+    server = createServer(tls.secureContextOptions(), (_req, res) => res.end('ok'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    tls.attach(server);
+    const kept = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = tls.current;
+    expect((await get(port, kept)).fingerprint).toBe(before.fingerprint256);
+
+    clock.ms = before.notAfter.getTime() - 31 * 86_400_000; // not due yet
+    expect(await tls.refresh()).toBe(false);
+    clock.ms = before.notAfter.getTime() - 29 * 86_400_000; // due: the vault renews when the certificate is next read
+    expect(await tls.refresh()).toBe(true);
+    expect(tls.version).not.toBe(before.version);
+    expect(tls.notAfter.getTime()).toBeGreaterThan(before.notAfter.getTime());
+
+    expect(await get(port, kept)).toMatchObject({ fingerprint: before.fingerprint256, reused: true });
+    expect((await get(port, new Agent())).fingerprint).toBe(tls.current.fingerprint256);
+    kept.destroy();
   });
 });
