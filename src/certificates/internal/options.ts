@@ -1,8 +1,8 @@
 /**
- * Options of {@link createTlsCredentials} and their validation.
+ * Options of {@link createTlsCredentials} and their validation. Public types: this comment must
+ * not carry the internal tag (under `stripInternal` it would strip the first import with it).
  *
  * @module
- * @internal
  */
 import type { CertificateClientOptions } from '@azure/keyvault-certificates';
 import type { KeyClientOptions } from '@azure/keyvault-keys';
