@@ -118,6 +118,20 @@ describe('JwtSigner with a certificate (in-process vault, injected clock)', () =
     await expect(verify(lastByV1, 300)).rejects.toThrow(/no applicable key found/i);
   });
 
+  it('least privilege: Reader (certificate versions) + Crypto User on the key signs; Reader alone publishes but cannot sign', async () => {
+    const { name } = await create();
+    vault.assignRole('jwt-svc', 'Key Vault Reader');
+    vault.assignRole('jwt-svc', 'Key Vault Crypto User', `keys/${name}`);
+    vault.assignRole('jwks-only', 'Key Vault Reader');
+    const as = (principal: string) => new JwtSigner({ vaultUrl: vault.url, certificateName: name, credential: vault.credential(principal), clientOptions: vault.clientOptions, now: clock.now });
+    const token = await as('jwt-svc').sign({ n: 1 }, { audience: 'a' });
+    expect(header(token).kid).toBeTruthy();
+    const readerOnly = as('jwks-only');
+    expect((await readerOnly.jwks()).keys).toHaveLength(1);
+    const err = await readerOnly.sign({ n: 1 }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('ERR_KEY_ACCESS_DENIED');
+  });
+
   it('options: a certificate name one way only, checked before any vault call', () => {
     const base = { credential: vault.credential(), clientOptions: vault.clientOptions };
     expect(() => new JwtSigner({ ...base, vaultUrl: vault.url, certificateName: 'a', keyName: 'b' })).toThrow(TypeError);

@@ -130,6 +130,17 @@ describe('createTlsCredentials: typed failures', () => {
     tls.close();
   });
 
+  it('least privilege: Certificate User loads it; Reader (metadata only) is denied the key', async () => {
+    await (await certs.beginCreateCertificate('scoped', policy(), POLL)).pollUntilDone();
+    vault.assignRole('tls-svc', 'Key Vault Certificate User');
+    vault.assignRole('tls-reader', 'Key Vault Reader');
+    const as = (principal: string) => createTlsCredentials({ ...base(), credential: vault.credential(principal), certificateName: 'scoped' });
+    const tls = await as('tls-svc');
+    expect(tls.key).toMatch(/PRIVATE KEY/);
+    tls.close();
+    expect(await codeOf(as('tls-reader'))).toBe('ERR_CERTIFICATE_ACCESS_DENIED');
+  });
+
   it('bad options fail before any vault call', async () => {
     const before = vault.stats.total;
     await expect(createTlsCredentials({ ...base(), certificateName: 'bad_name' })).rejects.toThrow(RangeError);
