@@ -118,6 +118,19 @@ describe('JwtSigner with a certificate (in-process vault, injected clock)', () =
     await expect(verify(lastByV1, 300)).rejects.toThrow(/no applicable key found/i);
   });
 
+  it('adversary: an expired certificate (renewal left to EmailContacts) signs nothing: ERR_KEY_DISABLED, and leaves the JWKS', async () => {
+    const { name } = await create({ validityInMonths: 1, lifetimeActions: [{ daysBeforeExpiry: 10, action: 'EmailContacts' }] });
+    const signer = signerFor(name, { refreshInterval: '1m' });
+    clock.ms += 2 * HOUR;
+    await signer.sign({ n: 1 });
+    clock.ms += 40 * 24 * HOUR; // past notAfter
+    const before = vault.stats.byOperation.sign ?? 0;
+    const err = await signer.sign({ n: 2 }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('ERR_KEY_DISABLED');
+    expect(vault.stats.byOperation.sign ?? 0).toBe(before);
+    expect((await signer.jwks()).keys).toEqual([]); // expired longer ago than the token lifetime + skew
+  });
+
   it('least privilege: Reader (certificate versions) + Crypto User on the key signs; Reader alone publishes but cannot sign', async () => {
     const { name } = await create();
     vault.assignRole('jwt-svc', 'Key Vault Reader');
