@@ -141,6 +141,24 @@ describe('createTlsCredentials: typed failures', () => {
     expect(await codeOf(as('tls-reader'))).toBe('ERR_CERTIFICATE_ACCESS_DENIED');
   });
 
+  it('the vault\'s CertificateNewVersionCreated event drives refresh(): renewed at once, not at the next refreshInterval', async () => {
+    await (await certs.beginCreateCertificate('evented', policy(), POLL)).pollUntilDone();
+    const tls = await createTlsCredentials({ ...base(), certificateName: 'evented', refreshInterval: '1d' });
+    const renewed = once(tls, 'renewed');
+    const stop = vault.events.subscribe((e) => {
+      if (e.subject === 'evented') tls.refresh().catch(() => undefined);
+    }, { eventTypes: ['Microsoft.KeyVault.CertificateNewVersionCreated'] });
+    try {
+      const v2 = await (await certs.beginCreateCertificate('evented', policy(), POLL)).pollUntilDone();
+      const [event] = (await renewed) as [{ version: string }];
+      expect(event.version).toBe(v2.properties.version);
+      expect(tls.version).toBe(v2.properties.version);
+    } finally {
+      stop();
+      tls.close();
+    }
+  });
+
   it('bad options fail before any vault call', async () => {
     const before = vault.stats.total;
     await expect(createTlsCredentials({ ...base(), certificateName: 'bad_name' })).rejects.toThrow(RangeError);
