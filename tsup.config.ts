@@ -12,6 +12,7 @@ export default defineConfig([
       postgres: 'src/postgres/index.ts',
       drizzle: 'src/drizzle/index.ts',
       secrets: 'src/secrets/index.ts',
+      certificates: 'src/certificates/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -56,7 +56,15 @@ export type EnvelopeErrorCode =
   | 'ERR_SECRET_ACCESS_DENIED'
   | 'ERR_SECRET_DISABLED'
   | 'ERR_SECRET_EXPIRED'
-  | 'ERR_SECRET_UNAVAILABLE';
+  | 'ERR_SECRET_UNAVAILABLE'
+  // kv-envelope/certificates (src/certificates/errors.ts)
+  | 'ERR_CERTIFICATE_NOT_FOUND'
+  | 'ERR_CERTIFICATE_ACCESS_DENIED'
+  | 'ERR_CERTIFICATE_DISABLED'
+  | 'ERR_CERTIFICATE_EXPIRED'
+  | 'ERR_CERTIFICATE_NOT_EXPORTABLE'
+  | 'ERR_CERTIFICATE_MALFORMED'
+  | 'ERR_CERTIFICATE_UNAVAILABLE';
 
 /** Options accepted by every {@link EnvelopeError} constructor. */
 export interface EnvelopeErrorOptions {

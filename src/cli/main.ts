@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { globalValues, ownArguments, splitCommand } from './args.js';
+import { certCommand, certRole } from './commands/cert.js';
 import { decryptCommand, encryptCommand } from './commands/crypt.js';
 import { inspectCommand } from './commands/inspect.js';
 import { demoCommand } from './commands/demo.js';
@@ -40,6 +41,8 @@ Commands:
   rewrap --key NAME FILES|DIRS  re-wrap envelopes after a key rotation (resumable; --jsonl too)
   jwt sign|verify|jwks --key NAME
                                 sign JWTs with a vault key, verify them locally, print the JWKS
+  cert create|list|show|versions|download|import|renew|delete|recover|purge
+                                manage vault certificates (self-signed; PEM/PFX/CER download)
   vault serve                   serve the local vault over HTTPS for other processes
   secret set|get|show|list|versions|delete|recover|purge
                                 manage vault secrets; only "get" prints a value
@@ -81,6 +84,8 @@ export function roleFor(command: string | undefined, sub: string | undefined): s
     case 'run':
     case 'secrets':
       return 'Key Vault Secrets User';
+    case 'cert':
+      return certRole(sub);
     default:
       return undefined;
   }
@@ -97,7 +102,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     json = ownArguments(rest).includes('--json');
     const out = createOutput(json);
     // Only commands that make keys may make the home folder; the rest must find one.
-    const create = (command === 'key' && (rest[0] === 'create' || rest[0] === 'restore')) || (command === 'secret' && rest[0] === 'set');
+    const create = (command === 'key' && (rest[0] === 'create' || rest[0] === 'restore')) || (command === 'secret' && rest[0] === 'set')
+      || (command === 'cert' && (rest[0] === 'create' || rest[0] === 'import'));
     const openSelected = async () => {
       vault ??= await (options.openVault ?? openVault)({ ...globalValues(rest), create, createForRemote: command === 'rewrap' });
       return vault;
@@ -124,6 +130,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         return await inspectCommand(rest, out);
       case 'jwt':
         return await jwtCommand(rest, openSelected, out);
+      case 'cert':
+        return await certCommand(rest, openSelected, out);
       case 'rewrap':
         return await rewrapCommand(rest, openSelected, out);
       case 'vault':

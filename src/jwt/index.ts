@@ -5,7 +5,8 @@
  *
  * - {@link JwtSigner}: ES256 (default), ES384, ES512, ES256K, RS256/384/512, PS256/384/512.
  *   The digest is computed locally; Key Vault signs it with the exact key version the rotation
- *   schedule picked. `kid` = the Key Vault version id.
+ *   schedule picked. `kid` = the Key Vault version id. With `certificateName` it signs with a
+ *   Key Vault certificate's key: `x5t#S256` in the header, `x5c` in the JWKS, renewals rotate.
  * - {@link jwksHandler}: serves `signer.jwks()` with Cache-Control and a strong ETag.
  * - {@link createVerifier}: verifies with node:crypto (no vault call per token), ES256K included.
  *

@@ -76,7 +76,7 @@ beforeAll(async () => {
   await mkdir(project);
   await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'kv-envelope-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
   await copyFile(join(FIXTURES, 'consumer.mjs'), join(project, 'consumer.mjs'));
-  for (const f of ['consumer.cjs', 'consumer-vault.mjs', 'consumer-vault.cjs']) await copyFile(join(FIXTURES, f), join(project, f));
+  for (const f of ['consumer.cjs', 'consumer-vault.mjs', 'consumer-vault.cjs', 'consumer-certificates.mjs', 'consumer-certificates.cjs']) await copyFile(join(FIXTURES, f), join(project, f));
   // The tarball alone, as `npm install kv-envelope` does: nothing else is installed by hand.
   await run(NPM, ['install', join(work, pack.filename), '--prefer-offline', '--no-audit', '--no-fund'], project);
 }, TIMEOUT);
@@ -132,6 +132,17 @@ describe('npm pack', { timeout: TIMEOUT }, () => {
       join(project, 'node_modules', 'kv-envelope', 'dist', `azure.${ext}`),
       join(project, 'node_modules', 'kv-envelope', 'dist', `local-vault.${ext}`),
     ]);
+  });
+});
+
+describe('kv-envelope/certificates from the tarball', { timeout: TIMEOUT }, () => {
+  it.each(['consumer-certificates.mjs', 'consumer-certificates.cjs'])('%s loads TLS credentials (PFX read by pkijs) and a JWKS with x5c', async (script) => {
+    const r = JSON.parse((await run(process.execPath, [script], project)).trim().split('\n').at(-1) ?? '') as {
+      subject: string; hasKey: boolean; x5c: number; resolved: string;
+    };
+    expect(r).toMatchObject({ subject: 'CN=pack.example', hasKey: true, x5c: 1 });
+    const ext = script.endsWith('.mjs') ? 'js' : 'cjs';
+    expect(r.resolved.startsWith('file:') ? fileURLToPath(r.resolved) : r.resolved).toBe(join(project, 'node_modules', 'kv-envelope', 'dist', `certificates.${ext}`));
   });
 });
 

@@ -13,7 +13,7 @@ import {
 } from '../../errors.js';
 
 /** The vault operations KeyVaultKek (and JwtSigner: `sign`) performs. */
-export type VaultOperation = 'getKey' | 'listKeyVersions' | 'wrapKey' | 'unwrapKey' | 'sign';
+export type VaultOperation = 'getKey' | 'listKeyVersions' | 'wrapKey' | 'unwrapKey' | 'sign' | 'getCertificate' | 'listCertificateVersions';
 
 interface RestErrorLike {
   readonly message: string;

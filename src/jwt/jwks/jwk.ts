@@ -8,6 +8,8 @@
  * - RSA `n` / `e` carry no leading zero octets (Base64urlUInt, RFC 7518 §2, §6.3.1.1).
  * - `use: "sig"`, `alg`, `kid`; no `key_ops` (RFC 7517 §4.3: not together with `use`), no
  *   private members.
+ * - A certificate's key also carries `x5c` (RFC 7517 §4.7: standard base64 DER, leaf first) and
+ *   `x5t#S256` (§4.9: base64url SHA-256 of the leaf's DER).
  *
  * @module
  */
@@ -26,6 +28,10 @@ export interface EcPublicJwk {
   use: 'sig';
   alg: JwsAlgorithm;
   kid: string;
+  /** The certificate chain (standard base64 DER, leaf first), for a certificate's key. */
+  x5c?: string[];
+  /** base64url SHA-256 thumbprint of the leaf certificate, for a certificate's key. */
+  'x5t#S256'?: string;
 }
 
 /** A public RSA JWK as published. */
@@ -36,6 +42,10 @@ export interface RsaPublicJwk {
   use: 'sig';
   alg: JwsAlgorithm;
   kid: string;
+  /** The certificate chain (standard base64 DER, leaf first), for a certificate's key. */
+  x5c?: string[];
+  /** base64url SHA-256 thumbprint of the leaf certificate, for a certificate's key. */
+  'x5t#S256'?: string;
 }
 
 /** A published public JWK. */
@@ -54,6 +64,16 @@ export interface PublicKeyMaterial {
   readonly publicKey: KeyObject;
   /** Key Vault's `key_ops`, when it sent them. */
   readonly keyOps: readonly string[] | undefined;
+  /** The certificate of a certificate's key version. */
+  readonly x509?: X509Members;
+}
+
+/** The certificate members of a published JWK. */
+export interface X509Members {
+  /** Standard base64 DER, leaf first. */
+  readonly x5c: readonly string[];
+  /** base64url SHA-256 of the leaf's DER. */
+  readonly x5tS256: string;
 }
 
 /** Big-endian unsigned bytes without leading zeros (at least one byte). */
@@ -114,5 +134,6 @@ function importKey(members: Record<string, string>, kid: string): KeyObject {
 
 /** The published JWK of `material` for `alg` under `kid`; members in a fixed order. */
 export function publicJwk(material: PublicKeyMaterial, alg: JwsAlgorithm, kid: string): PublicJwk {
-  return { ...material.members, use: 'sig', alg, kid } as PublicJwk;
+  const x509 = material.x509 === undefined ? {} : { x5c: [...material.x509.x5c], 'x5t#S256': material.x509.x5tS256 };
+  return { ...material.members, use: 'sig', alg, kid, ...x509 } as PublicJwk;
 }

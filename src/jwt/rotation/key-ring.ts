@@ -1,11 +1,13 @@
 /**
- * The key ring: the signing key's versions as Key Vault lists them, with the public key of every
- * version that is (or may become) published, refreshed from the vault at most every
- * `refreshInterval` and on demand.
+ * The key ring: the signing key's (or certificate's) versions as Key Vault lists them, with the
+ * public key of every version that is (or may become) published, refreshed from the vault at
+ * most every `refreshInterval` and on demand. One ring for both: a certificate renewal is a
+ * rotation (a new version, published ahead, the old one retired after the token lifetime).
  *
- * Vault calls per refresh: one `listPropertiesOfKeyVersions` page per 25 versions, plus one
- * `getKey` per newly published version (public keys never change, so they are fetched once).
- * A pinned version (`keyId` with a version) costs one `getKey` per refresh instead.
+ * Vault calls per refresh: one version listing page per 25 versions, plus one GET per newly
+ * published version (public keys never change, so they are fetched once). A pinned key version
+ * (`keyId` with a version) costs one `getKey` per refresh instead. Sources: key-source.ts,
+ * certificate-source.ts.
  *
  * Refreshes are single-flight and run without any caller's signal (callers race their own).
  * When a periodic refresh fails with `ERR_KEK_UNAVAILABLE`, the previous snapshot keeps
@@ -14,12 +16,9 @@
  * @module
  * @internal
  */
-import type { KeyClient, KeyProperties, KeyVaultKey } from '@azure/keyvault-keys';
-import { KekUnavailableError } from '../../errors.js';
 import { raceAbort } from '../../internal/abort.js';
 import type { VaultOperation } from '../../azure/internal/errors.js';
-import { type ParsedKeyId, versionedId, versionlessId } from '../../azure/internal/key-id.js';
-import { materialFromVault, type PublicKeyMaterial } from '../jwks/jwk.js';
+import type { PublicKeyMaterial } from '../jwks/jwk.js';
 import { computeSchedule, isPublished, type Schedule, type ScheduleSettings, type VersionState, type VersionTimes } from './schedule.js';
 
 /** Runs one vault operation with deadline, retries and error mapping (callVault, bound). */
@@ -27,12 +26,24 @@ export type VaultCall = <T>(operation: VaultOperation, kid: string, signal: Abor
 
 /** What the ring needs. */
 export interface KeyRingSettings {
-  readonly key: ParsedKeyId;
-  readonly keyClient: KeyClient;
-  readonly call: VaultCall;
+  readonly source: VersionSource;
   readonly schedule: ScheduleSettings;
   readonly refreshIntervalMs: number;
   readonly now: () => number;
+}
+
+/**
+ * Where the versions come from: a key's versions (rotation/key-source.ts) or a certificate's
+ * (rotation/certificate-source.ts). Each version's `kid` is the VERSIONED Key Vault key id that
+ * signs for it (a certificate's version signs with its key of the same version).
+ */
+export interface VersionSource {
+  /** The versions, in the vault's order, with their times (one listing, or one GET when pinned). */
+  list(now: number): Promise<VersionTimes[]>;
+  /** The versioned key id that signs for `version`. */
+  kid(version: string): string;
+  /** The public key (and certificate, for certificates) of `version`; fetched once, by the caller's cache. */
+  material(version: string): Promise<PublicKeyMaterial>;
 }
 
 /** One version: its times, versioned kid, and public key once fetched. */
@@ -121,53 +132,17 @@ export class KeyRing {
   }
 
   async #load(): Promise<RingSnapshot> {
-    const { key, keyClient, call } = this.#s;
-    if (key.version !== undefined) {
-      const kid = versionedId(key);
-      const k = await call('getKey', kid, undefined, (s) => keyClient.getKey(key.name, { version: key.version, abortSignal: s }));
-      const times = this.#times(k.properties, this.#s.now());
-      return { versions: [{ ...times, kid, material: this.#material(k, kid) }], fetchedAt: this.#s.now() };
-    }
-    const listed = await call('listKeyVersions', versionlessId(key), undefined, async (s) => {
-      const out: KeyProperties[] = [];
-      for await (const p of keyClient.listPropertiesOfKeyVersions(key.name, { abortSignal: s })) out.push(p);
-      return out;
-    });
+    const { source } = this.#s;
     const now = this.#s.now();
-    const times = listed
-      .filter((p) => typeof p.version === 'string' && p.version !== '')
-      .map((p) => this.#times(p, now))
-      .sort((a, b) => a.created - b.created); // stable: ties keep the vault's order
+    const times = (await source.list(now)).sort((a, b) => a.created - b.created); // stable: ties keep the vault's order
     const schedule = computeSchedule(times, this.#s.schedule, now, this.#lastSigned);
     const needed = schedule.versions.filter((v) => isPublished(v.state) && !this.#materials.has(v.version)).map((v) => v.version);
     await Promise.all(needed.map(async (version) => {
-      const kid = versionedId(key, version);
-      const k = await call('getKey', kid, undefined, (s) => keyClient.getKey(key.name, { version, abortSignal: s }));
-      this.#material(k, kid);
+      const material = await source.material(version);
+      if (!this.#materials.has(version)) this.#materials.set(version, material); // public keys never change
     }));
-    const versions = times.map((t) => ({ ...t, kid: versionedId(key, t.version), material: this.#materials.get(t.version) }));
+    const versions = times.map((t) => ({ ...t, kid: source.kid(t.version), material: this.#materials.get(t.version) }));
     return { versions, fetchedAt: this.#s.now() };
-  }
-
-  #times(p: KeyProperties, now: number): VersionTimes {
-    if (p.version === undefined) throw new KekUnavailableError(`Key Vault returned a version of ${versionlessId(this.#s.key)} without a version id`);
-    return {
-      version: p.version,
-      created: p.createdOn?.getTime() ?? now,
-      enabled: p.enabled !== false,
-      ...(p.notBefore === undefined ? {} : { notBefore: p.notBefore.getTime() }),
-      ...(p.expiresOn === undefined ? {} : { expiresOn: p.expiresOn.getTime() }),
-    };
-  }
-
-  #material(k: KeyVaultKey, kid: string): PublicKeyMaterial {
-    const version = k.properties.version ?? '';
-    let material = this.#materials.get(version);
-    if (material === undefined) {
-      material = materialFromVault(k.key, kid);
-      this.#materials.set(version, material);
-    }
-    return material;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { KeyClientOptions } from '@azure/keyvault-keys';
 import { withErrorBodyPolicy } from '../../azure/internal/error-body-policy.js';
-import type { ParsedKeyId } from '../../azure/internal/key-id.js';
+import { type ParsedKeyId, parseVaultUrl } from '../../azure/internal/key-id.js';
 import { assertCredentialOptions, resolveKeyLocator } from '../../azure/internal/key-options.js';
 import { type KeyVaultRetryOptions, type RetryPolicy, resolveRetryPolicy } from '../../azure/internal/retry.js';
 import type { TokenCredential } from '../../azure/internal/vault-clients.js';
@@ -14,7 +14,8 @@ import { ALGORITHM_NAMES, type AlgorithmSpec, algorithmSpec, type JwsAlgorithm }
 import { assertClock, type Duration, durationSeconds, positiveDurationSeconds } from '../internal/values.js';
 
 /**
- * Options of {@link JwtSigner}. Name the key one way: `vaultUrl` + `keyName`, or `keyId`.
+ * Options of {@link JwtSigner}. Name the key one way: `vaultUrl` + `keyName`, `keyId`, or
+ * `vaultUrl` + `certificateName` (sign with the key of a Key Vault certificate).
  * Durations are whole seconds or strings like `"15m"`, `"2h"`, `"7d"`.
  */
 export interface JwtSignerOptions {
@@ -22,6 +23,13 @@ export interface JwtSignerOptions {
   vaultUrl?: string;
   /** The key's name in `vaultUrl`. */
   keyName?: string;
+  /**
+   * A certificate's name in `vaultUrl`: sign with the key of its current version (its `kid`),
+   * publish `x5c` and `x5t#S256`, and treat a renewal (a new certificate version) as a
+   * rotation. Needs `certificates/read` and `keys/sign` (Key Vault Certificate User plus
+   * Crypto User on the key, or Certificates Officer). Default algorithm `RS256`.
+   */
+  certificateName?: string;
   /**
    * The key id. Versionless (`https://myvault.vault.azure.net/keys/jwt`): follow the key's
    * versions with the rotation schedule. Versioned (`…/keys/jwt/{version}`): sign with and
@@ -32,7 +40,7 @@ export interface JwtSignerOptions {
   credential: TokenCredential;
   /** Passed to the `KeyClient`; `retryOptions.maxRetries` is forced to 0 (we retry). */
   clientOptions?: KeyClientOptions;
-  /** The JWS algorithm (default `'ES256'`). It must fit the key: see docs/operations.md (JWT signing). */
+  /** The JWS algorithm (default `'ES256'`; `'RS256'` with `certificateName`). It must fit the key: see docs/operations.md (JWT signing). */
   algorithm?: JwsAlgorithm;
   /** How long a new version is published before it signs (default `"1h"`). */
   publishLeadTime?: Duration;
@@ -52,7 +60,10 @@ export interface JwtSignerOptions {
 
 /** Validated options. */
 export interface ResolvedSignerOptions {
+  /** The key; for a certificate, `{ origin, name: certificateName }` (its key has the same name). */
   readonly key: ParsedKeyId;
+  /** True when the key is a certificate's. */
+  readonly certificate: boolean;
   readonly credential: TokenCredential;
   readonly clientOptions: KeyClientOptions;
   readonly algorithm: AlgorithmSpec;
@@ -66,9 +77,15 @@ export interface ResolvedSignerOptions {
 }
 
 function resolveKey(o: JwtSignerOptions): ParsedKeyId {
-  const ways = [o.keyId !== undefined, o.vaultUrl !== undefined || o.keyName !== undefined].filter(Boolean).length;
-  if (ways !== 1) throw new TypeError('options must name the key exactly one way: vaultUrl + keyName, or keyId');
-  return resolveKeyLocator(o);
+  const ways = [o.keyId !== undefined, o.keyName !== undefined, o.certificateName !== undefined].filter(Boolean).length;
+  if (ways !== 1 || (o.keyId !== undefined && o.vaultUrl !== undefined)) {
+    throw new TypeError('options must name the key exactly one way: vaultUrl + keyName, keyId, or vaultUrl + certificateName');
+  }
+  if (o.certificateName === undefined) return resolveKeyLocator(o);
+  if (typeof o.certificateName !== 'string') throw new TypeError('options.certificateName must be a string');
+  // Certificate names follow the key name rules (1-127 letters, digits, dashes): its key has the same name.
+  if (!/^[0-9A-Za-z-]{1,127}$/.test(o.certificateName)) throw new RangeError('options.certificateName must be 1-127 letters, digits or dashes');
+  return { origin: parseVaultUrl(o.vaultUrl, 'options.vaultUrl'), name: o.certificateName };
 }
 
 /**
@@ -79,7 +96,8 @@ export function resolveSignerOptions(o: JwtSignerOptions): ResolvedSignerOptions
   if (o === null || typeof o !== 'object') throw new TypeError('options must be an object');
   const key = resolveKey(o);
   assertCredentialOptions(o);
-  const algorithm = algorithmSpec(o.algorithm ?? 'ES256');
+  const certificate = o.certificateName !== undefined;
+  const algorithm = algorithmSpec(o.algorithm ?? (certificate ? 'RS256' : 'ES256'));
   if (algorithm === undefined) {
     throw new RangeError(`options.algorithm must be one of ${ALGORITHM_NAMES.join(', ')}, got ${JSON.stringify(o.algorithm)}`);
   }
@@ -89,6 +107,7 @@ export function resolveSignerOptions(o: JwtSignerOptions): ResolvedSignerOptions
   const user = o.clientOptions ?? {};
   return {
     key,
+    certificate,
     credential: o.credential,
     // One retry loop (ours), as KeyVaultKek: see src/azure/options.ts.
     clientOptions: withErrorBodyPolicy({ ...user, retryOptions: { ...user.retryOptions, maxRetries: 0 } }),

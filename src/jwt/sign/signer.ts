@@ -18,13 +18,15 @@
 import { createHash } from 'node:crypto';
 import { inspect, type InspectOptions } from 'node:util';
 import { invalidatesClient } from '../../azure/internal/errors.js';
-import { configuredId } from '../../azure/internal/key-id.js';
+import { configuredId, parseKeyId } from '../../azure/internal/key-id.js';
 import { EnvelopeError, KekUnavailableError, KeyDisabledError, UnsupportedKeyTypeError } from '../../errors.js';
 import { JwtSigningFailedError } from '../errors.js';
 import { type JwsAlgorithm, keyMismatch, signatureBytes } from '../internal/algorithms.js';
 import { b64url, unixSeconds } from '../internal/values.js';
 import { type JwkSet, publicJwk } from '../jwks/jwk.js';
-import { type KeyVersionStatus, KeyRing, type RingSnapshot, type RingVersion, versionStatuses } from '../rotation/key-ring.js';
+import { CertificateSource } from '../rotation/certificate-source.js';
+import { type KeyVersionStatus, KeyRing, type RingSnapshot, type RingVersion, type VersionSource, versionStatuses } from '../rotation/key-ring.js';
+import { KeySource } from '../rotation/key-source.js';
 import { isPublished } from '../rotation/schedule.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../verify/token.js';
 import { verifyJwsSignature } from '../verify/signature.js';
@@ -65,10 +67,11 @@ export class JwtSigner {
     this.algorithm = this.#o.algorithm.alg;
     this.#vault = new VaultSigner(this.#o.credential, this.#o.clientOptions, { retry: this.#o.retry, timeoutMs: this.#o.timeoutMs });
     const pinned = key.version !== undefined;
+    const source: VersionSource = this.#o.certificate
+      ? new CertificateSource(key, this.#vault.certificateClient(key.origin), this.#vault.call)
+      : new KeySource(key, this.#vault.keyClient(key.origin), this.#vault.call);
     this.#ring = new KeyRing({
-      key,
-      keyClient: this.#vault.keyClient(key.origin),
-      call: this.#vault.call,
+      source,
       // A pinned version was chosen by the operator: no lead time.
       schedule: { leadMs: pinned ? 0 : this.#o.publishLeadMs, tailMs: this.#o.maxTokenLifetimeSeconds * 1000 + this.#o.clockSkewMs },
       refreshIntervalMs: this.#o.refreshIntervalMs,
@@ -106,7 +109,8 @@ export class JwtSigner {
     for (;;) {
       const active = await this.#activeVersion(signal, nowMs);
       const material = active.material!;
-      const input = `${b64url(JSON.stringify({ alg: this.algorithm, typ: 'JWT', kid: active.version, ...extra }))}.${payload}`;
+      const x5t = material.x509 === undefined ? {} : { 'x5t#S256': material.x509.x5tS256 };
+      const input = `${b64url(JSON.stringify({ alg: this.algorithm, typ: 'JWT', kid: active.version, ...x5t, ...extra }))}.${payload}`;
       const length = signatureBytes(this.#o.algorithm, material.shape);
       if (input.length + 1 + Math.ceil((length * 4) / 3) > DEFAULT_MAX_TOKEN_LENGTH) throw tooLong();
       const digest = createHash(this.#o.algorithm.hash).update(input).digest();
@@ -211,7 +215,7 @@ export class JwtSigner {
 
   async #remoteSign(active: RingVersion, digest: Buffer, signal: AbortSignal | undefined): Promise<Uint8Array> {
     try {
-      return await this.#vault.sign({ ...this.#o.key, version: active.version }, this.algorithm, digest, signal);
+      return await this.#vault.sign(parseKeyId(active.kid) ?? { ...this.#o.key, version: active.version }, this.algorithm, digest, signal);
     } catch (err) {
       if (err instanceof EnvelopeError && invalidatesClient(err)) this.#ring.invalidate();
       throw err;

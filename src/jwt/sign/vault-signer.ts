@@ -15,6 +15,7 @@
  * @module
  * @internal
  */
+import { CertificateClient, type CertificateClientOptions } from '@azure/keyvault-certificates';
 import type { KeyClientOptions } from '@azure/keyvault-keys';
 import { type CallSettings, callVault } from '../../azure/internal/call.js';
 import { invalidatesClient, isSdkValidityPrecheck, type VaultOperation } from '../../azure/internal/errors.js';
@@ -31,10 +32,21 @@ const MAX_CRYPTO_CLIENTS = 8;
 export class VaultSigner {
   readonly #clients: VaultClients;
   readonly #settings: CallSettings;
+  readonly #credential: TokenCredential;
+  readonly #options: KeyClientOptions;
 
   constructor(credential: TokenCredential, clientOptions: KeyClientOptions, settings: CallSettings) {
     this.#clients = new VaultClients(credential, clientOptions, MAX_CRYPTO_CLIENTS);
     this.#settings = settings;
+    this.#credential = credential;
+    this.#options = clientOptions;
+  }
+
+  /** A CertificateClient of the vault (its own pipeline), for reading a certificate's versions. */
+  certificateClient(origin: string): CertificateClient {
+    // The keys and certificates clients share every option but the service-version union.
+    const { serviceVersion: _ignored, ...common } = this.#options;
+    return new CertificateClient(origin, this.#credential, common as CertificateClientOptions);
   }
 
   /** The KeyClient of the vault (shared pipeline), for reading versions. */
