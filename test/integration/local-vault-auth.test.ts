@@ -19,6 +19,9 @@ const MATRIX: Record<VaultRole, Record<Action, boolean>> = {
   'Key Vault Crypto Service Release User': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
   'Key Vault Secrets Officer': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
   'Key Vault Secrets User': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
+  'Key Vault Certificates Officer': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
+  'Key Vault Certificate User': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: true },
+  'Key Vault Data Access Administrator': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
   'Key Vault Reader': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: true },
 };
 

@@ -80,7 +80,7 @@ export class DurableState {
         } catch (again) {
           if (!isErrno(again, 'ENOENT')) throw again;
         }
-        const first: VaultSnapshot = { generation: 0, identity: fresh(), roleAssignments: [], objects: { keys: [], secrets: [] } };
+        const first: VaultSnapshot = { generation: 0, identity: fresh(), roleAssignments: [], objects: { keys: [], secrets: [] }, clockOffsetMs: 0 };
         binding.apply(first);
         await durable.#write(first);
         return first.identity;
