@@ -44,6 +44,8 @@ Commands:
   cert create|list|show|versions|download|import|renew|delete|recover|purge
                                 manage vault certificates (self-signed; PEM/PFX/CER download)
   vault serve                   serve the local vault over HTTPS for other processes
+  vault time show|advance DUR   the local vault's clock (time travel for rotation and expiry)
+  vault role assign P ROLE      give a principal a role on the local vault (RBAC)
   secret set|get|show|list|versions|delete|recover|purge
                                 manage vault secrets; only "get" prints a value
   run [--env-file F] -- CMD     run CMD with @Microsoft.KeyVault(...) references in its

@@ -8,10 +8,11 @@
 import { isIP } from 'node:net';
 import type { TokenCredential } from '@azure/core-auth';
 import type { HttpClient } from '@azure/core-rest-pipeline';
-import { vaultCredential } from './auth/tokens.js';
-import { ADMIN_PRINCIPAL, isVaultRole, type RoleAssignments, type VaultRole } from './auth/rbac.js';
+import { MANAGED_HSM_RESOURCE, VAULT_RESOURCE, vaultCredential } from './auth/tokens.js';
+import { ADMIN_PRINCIPAL, type RoleAssignments, type VaultRole } from './auth/rbac.js';
 import { VaultEvents } from './events/vault-events.js';
 import { VaultFaults } from './faults.js';
+import { advanceClock, readClock, type ClockReading } from './http/admin.js';
 import { VaultHandler } from './http/handler.js';
 import { resolveOptions, urlHost, type LocalKeyVaultOptions, type ResolvedOptions } from './options.js';
 import type { VaultSecrets } from './secrets.js';
@@ -63,6 +64,11 @@ export class LocalKeyVault {
   readonly url: string;
   /** Client options that make the unmodified Azure clients work against this vault. */
   readonly clientOptions: LocalVaultClientOptions;
+  /**
+   * The resource the vault's challenge names and its tokens are for: `https://vault.azure.net`,
+   * or `https://managedhsm.azure.net` for the `managed-hsm` flavour.
+   */
+  readonly resource: string;
   /** The self-signed certificate (PEM) of the https transport; `undefined` in-process. */
   readonly caPem: string | undefined;
   /** Call counters. */
@@ -81,6 +87,7 @@ export class LocalKeyVault {
 
   private constructor(init: {
     url: string;
+    resource: string;
     clientOptions: LocalVaultClientOptions;
     caPem: string | undefined;
     stats: VaultStats;
@@ -93,6 +100,7 @@ export class LocalKeyVault {
     opts: ResolvedOptions;
   }) {
     this.url = init.url;
+    this.resource = init.resource;
     this.clientOptions = init.clientOptions;
     this.caPem = init.caPem;
     this.stats = init.stats;
@@ -104,7 +112,8 @@ export class LocalKeyVault {
     this.#persisted = init.persisted;
     const { vaultName, subscriptionId, resourceGroup, scanIntervalMs } = init.opts.events;
     const source = { vaultUrl: init.url, vaultName: vaultName ?? defaultVaultName(init.url), subscriptionId, resourceGroup };
-    this.events = new VaultEvents(init.service, source, init.opts.clock, scanIntervalMs);
+    // The vault's clock, time travel included.
+    this.events = new VaultEvents(init.service, source, () => init.service.state.nowMs(), scanIntervalMs);
   }
 
   /**
@@ -121,12 +130,14 @@ export class LocalKeyVault {
     const opts = resolveOptions(options);
     const opened = await openVaultState(opts);
     const { state, roles, secrets, durable } = opened;
-    const service = new VaultService({ state, secrets, throttle: opts.throttle, clock: opts.clock, sync: durable });
+    const service = new VaultService({ state, secrets, throttle: opts.throttle, sync: durable });
     const stats = new VaultStats();
     const faults = new VaultFaults();
+    const hsm = state.settings.flavour === 'managed-hsm';
+    const resource = hsm ? MANAGED_HSM_RESOURCE : VAULT_RESOURCE;
     let origin = '';
-    const handler = new VaultHandler({ service, secrets, roles, faults, stats, origin: () => origin });
-    const init = { stats, faults, service, roles, secrets, persisted: durable !== undefined, opts };
+    const handler = new VaultHandler({ service, secrets, roles, faults, stats, origin: () => origin, authMode: opts.auth, resource });
+    const init = { stats, faults, service, roles, secrets, resource, persisted: durable !== undefined, opts };
     if (opts.transport === 'https') {
       const tls = await tlsIdentity(opts, opened);
       const server = await listenPersisted(handler, tls, opts, opened);
@@ -135,7 +146,7 @@ export class LocalKeyVault {
       const clientOptions: LocalVaultClientOptions = { tlsOptions: { ca: tls.certPem }, disableChallengeResourceVerification: true };
       return new LocalKeyVault({ ...init, url, clientOptions, caPem: tls.certPem, server });
     }
-    origin = `https://${urlHost(opts.host ?? 'local.vault.azure.net')}`;
+    origin = `https://${urlHost(opts.host ?? (hsm ? 'local.managedhsm.azure.net' : 'local.vault.azure.net'))}`;
     let vault: LocalKeyVault | undefined;
     const httpClient = inProcessHttpClient(handler, () => (vault ? vault.#open : true));
     vault = new LocalKeyVault({
@@ -161,32 +172,60 @@ export class LocalKeyVault {
   }
 
   /**
-   * Assigns a built-in role to `principal`, on the whole vault or (with `scope`) on one object:
-   * `'keys/<name>'`, `'secrets/<name>'`, `'certificates/<name>'`, or a bare key name.
+   * Assigns a role to `principal`, on the whole vault or (with `scope`) on one object:
+   * `'keys/<name>'`, `'secrets/<name>'`, `'certificates/<name>'`, or a bare key name. `role` is a built-in role or the
+   * `roleName` of one of `options.roleDefinitions`. With `options.roleAssignmentDelayMs` the
+   * assignment applies only once that much of the vault's clock has passed.
    *
-   * @throws {TypeError} for an empty principal or an unknown role.
+   * @throws {TypeError} for an empty principal or a role this vault does not define.
    * @throws {RangeError} for a scope that is not an object name, optionally prefixed by `keys/`, `secrets/` or `certificates/`.
    */
-  assignRole(principal: string, role: VaultRole, scope?: string): void {
+  assignRole(principal: string, role: VaultRole | (string & {}), scope?: string): void {
     if (typeof principal !== 'string' || principal === '') throw new TypeError('principal must be a non-empty string');
-    if (!isVaultRole(role)) throw new TypeError(`role must be a built-in Key Vault role, got ${String(role)}`);
+    if (typeof role !== 'string' || !this.#roles.knows(role)) {
+      throw new TypeError(`role must be a built-in Key Vault role or one of options.roleDefinitions, got ${String(role)}`);
+    }
     if (scope !== undefined && (typeof scope !== 'string' || !SCOPE.test(scope))) {
       throw new RangeError(`scope must be [keys/|secrets/|certificates/]<name> (1-127 characters of 0-9, a-z, A-Z, '-'), got ${String(scope)}`);
     }
     const assignment = scope === undefined ? { principal, role } : { principal, role, scope };
     if (!this.#persisted) {
-      this.#roles.assign(assignment);
+      this.#roles.assign(assignment, this.#service.state.nowMs());
       return;
     }
     // Queued before any later request, which therefore sees it; written under the state lock.
     this.#service
       .mutate(() => {
-        this.#roles.assign(assignment);
+        this.#roles.assign(assignment, this.#service.state.nowMs());
         this.#service.state.markChanged();
       })
       .catch((error: unknown) => {
         this.#persistError ??= error;
       });
+  }
+
+  /**
+   * Time travel: moves the vault's clock forward by an ISO 8601 `duration` (`'P30D'`,
+   * `'PT1H'`, `'P1Y2M'`), then runs what the service runs on its timers: due rotations of
+   * rotation policies and the purge of soft-deleted objects past retention. The offset is
+   * persisted with a `stateFile`, so a restart (and every process on the file) keeps it. The
+   * same as `POST /admin/clock {"advance": duration}` and `kv-envelope vault time advance`.
+   *
+   * @throws {VaultHttpError} (400) when `duration` is not an ISO 8601 duration.
+   * @example
+   * ```ts
+   * const vault = await LocalKeyVault.start();
+   * const { now } = await vault.advanceTime('P30D');
+   * await vault.close();
+   * ```
+   */
+  advanceTime(duration: string): Promise<ClockReading> {
+    return advanceClock(this.#service, duration);
+  }
+
+  /** The vault's clock (the injected clock plus any time travel). */
+  readClock(): Promise<ClockReading> {
+    return readClock(this.#service);
   }
 
   /**

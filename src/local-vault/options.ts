@@ -4,6 +4,16 @@
  * @module
  */
 import { isIP } from 'node:net';
+import { compileRoles, type CompiledRole, type RoleDefinition } from './auth/roles.js';
+
+/** The vault flavours: Key Vault's two SKUs and Managed HSM (what each may hold: ./flavour.ts). */
+export const VAULT_FLAVOURS = ['standard', 'premium', 'managed-hsm'] as const;
+
+/** One vault flavour. */
+export type VaultFlavour = (typeof VAULT_FLAVOURS)[number];
+
+/** How bearer tokens are checked: see {@link LocalKeyVaultOptions.auth}. */
+export type VaultAuthMode = 'strict' | 'any-bearer';
 
 /** Options of {@link LocalKeyVault.start}. Every member is optional. */
 export interface LocalKeyVaultOptions {
@@ -35,8 +45,38 @@ export interface LocalKeyVaultOptions {
   softDeleteRetentionDays?: number;
   /** Refuse purging soft-deleted keys before their scheduled purge date (default false). */
   purgeProtection?: boolean;
-  /** Apply the service's per-10-second transaction limits per key type (default false). */
+  /**
+   * Apply the service's per-10-second transaction limits, weighted by key type and size, and
+   * answer 429 with `Retry-After` (default false).
+   */
   throttle?: boolean;
+  /**
+   * What the vault is (default `'premium'`): `'standard'` refuses `-HSM` key types;
+   * `'premium'` has them; `'managed-hsm'` adds `oct-HSM` keys, the AES algorithms and `/rng`,
+   * which the other two refuse like the service. With `'managed-hsm'` the in-process host is
+   * `local.managedhsm.azure.net` and tokens are for `https://managedhsm.azure.net`. A vault
+   * with a `stateFile` records its flavour there: a later start without this option keeps it.
+   */
+  flavour?: VaultFlavour;
+  /**
+   * `'strict'` (default): only tokens this vault signed (`vault.credential()`).
+   * `'any-bearer'`: any well-formed bearer token (JWT or opaque, as lowkey-vault does), so that
+   * other languages' SDKs and tools can use their own credentials; the principal is the
+   * token's `oid` (else `sub`, else `any-bearer`), and every data action is allowed until a
+   * role is assigned, after which RBAC applies to every principal (unassigned ones get 403).
+   */
+  auth?: VaultAuthMode;
+  /**
+   * Custom role definitions in Azure's JSON shape,
+   * `{ roleName, permissions: [{ dataActions, notDataActions }] }`, assignable by name like the
+   * built-in roles.
+   */
+  roleDefinitions?: readonly (RoleDefinition | Record<string, unknown>)[];
+  /**
+   * A new role assignment applies only this many milliseconds (of the vault's clock) after it
+   * was made, as Azure's take up to ~10 minutes to propagate (default 0: at once).
+   */
+  roleAssignmentDelayMs?: number;
   /** Where events say they come from, and how often due events are looked for (docs/events.md). */
   events?: LocalVaultEventOptions;
   /**
@@ -75,6 +115,12 @@ export interface ResolvedOptions {
   softDeleteRetentionDays: number;
   purgeProtection: boolean;
   throttle: boolean;
+  /** Undefined when not given (a persisted vault then keeps its recorded flavour, else premium). */
+  flavour: VaultFlavour | undefined;
+  auth: VaultAuthMode;
+  /** Built-in and custom roles, by lower-case name. */
+  roles: ReadonlyMap<string, CompiledRole>;
+  roleAssignmentDelayMs: number;
   events: Required<Omit<LocalVaultEventOptions, 'vaultName'>> & { vaultName: string | undefined };
   operationDelayMs: number;
 }
@@ -109,9 +155,11 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
 /**
  * Validates `options` and applies defaults.
  *
- * @throws {TypeError} for a member of the wrong type.
+ * @throws {TypeError} for a member of the wrong type, an unknown flavour or auth mode, or an
+ *   invalid role definition.
  * @throws {RangeError} for a port outside 0..65535, a retention outside 7..90 days, an
- *   operation delay outside 0..60000 ms, or a host that is neither a DNS name nor an IP address.
+ *   operation delay outside 0..60000 ms, a negative assignment delay, or a host that is neither
+ *   a DNS name nor an IP address.
  */
 export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
@@ -137,6 +185,17 @@ export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOpti
   if (!Number.isInteger(delay) || delay < 0 || delay > MAX_OPERATION_DELAY_MS) {
     throw new RangeError(`options.operationDelayMs must be an integer in 0..${MAX_OPERATION_DELAY_MS}, got ${delay}`);
   }
+  const flavour = options.flavour;
+  if (flavour !== undefined && !(VAULT_FLAVOURS as readonly unknown[]).includes(flavour)) {
+    throw new TypeError(`options.flavour must be one of ${VAULT_FLAVOURS.join(', ')}, got ${String(flavour)}`);
+  }
+  const auth = options.auth ?? 'strict';
+  if (auth !== 'strict' && auth !== 'any-bearer') throw new TypeError(`options.auth must be 'strict' or 'any-bearer', got ${String(auth)}`);
+  if (options.roleDefinitions !== undefined && !Array.isArray(options.roleDefinitions)) throw new TypeError('options.roleDefinitions must be an array');
+  const assignmentDelay = options.roleAssignmentDelayMs ?? 0;
+  if (!Number.isSafeInteger(assignmentDelay) || assignmentDelay < 0) {
+    throw new RangeError(`options.roleAssignmentDelayMs must be a non-negative integer, got ${assignmentDelay}`);
+  }
   return {
     transport,
     port,
@@ -148,6 +207,10 @@ export function resolveOptions(options: LocalKeyVaultOptions = {}): ResolvedOpti
     throttle: optionalBoolean(options.throttle, 'throttle', false),
     events: eventOptions(options.events),
     operationDelayMs: delay,
+    flavour,
+    auth,
+    roles: compileRoles(options.roleDefinitions),
+    roleAssignmentDelayMs: assignmentDelay,
   };
 }
 

@@ -21,15 +21,24 @@ describe('KeyVaultKek and record authentication (local vault, in-process)', () =
   let vault: LocalKeyVault;
   let keyClient: KeyClient;
 
+  // oct-HSM keys exist on Managed HSM only.
+  let hsm: LocalKeyVault;
+  let hsmClient: KeyClient;
+
   beforeAll(async () => {
     vault = await LocalKeyVault.start({ transport: 'in-process' });
     keyClient = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+    hsm = await LocalKeyVault.start({ transport: 'in-process', flavour: 'managed-hsm' });
+    hsmClient = new KeyClient(hsm.url, hsm.credential(), hsm.clientOptions);
   });
-  afterAll(() => vault.close());
+  afterAll(async () => {
+    await vault.close();
+    await hsm.close();
+  });
 
-  function kek(name: string, extra: Partial<KeyVaultKekOptions> = {}): KeyVaultKek {
+  function kek(name: string, extra: Partial<KeyVaultKekOptions> = {}, on: LocalKeyVault = vault): KeyVaultKek {
     return new KeyVaultKek({
-      vaultUrl: vault.url, keyName: name, credential: vault.credential(), clientOptions: vault.clientOptions,
+      vaultUrl: on.url, keyName: name, credential: on.credential(), clientOptions: on.clientOptions,
       retry: { baseDelayMs: 5, maxDelayMs: 50 }, ...extra,
     });
   }
@@ -134,23 +143,23 @@ describe('KeyVaultKek and record authentication (local vault, in-process)', () =
 
   it('oct-HSM authenticates by construction: a named record needs no sign, another encryptor adopts it; an RSA-wrapped plant next to it is refused', async () => {
     const name = keyName('oct-auth');
-    await keyClient.createOctKey(name, { hsm: true, keySize: 256 });
+    await hsmClient.createOctKey(name, { hsm: true, keySize: 256 });
     const store = new MemoryKeyStore();
-    vault.stats.reset();
-    const first = await new FieldEncryptor({ keks: kek(name), keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' });
-    expect(vault.stats.byOperation.sign ?? 0).toBe(0);
+    hsm.stats.reset();
+    const first = await new FieldEncryptor({ keks: kek(name, {}, hsm), keyStore: store }).encryptDeterministic('v', { keyName: 'users.email' });
+    expect(hsm.stats.byOperation.sign ?? 0).toBe(0);
     expect((await store.getByName('users.email'))!.signatures).toBeUndefined();
-    const other = new FieldEncryptor({ keks: kek(name), keyStore: store });
+    const other = new FieldEncryptor({ keks: kek(name, {}, hsm), keyStore: store });
     expect(await other.encryptDeterministic('v', { keyName: 'users.email' })).toEqual(first);
 
     // The attacker has an RSA key of its own in the allow-listed vault: it can wrap, not sign for us.
     const rsaName = keyName('oct-plant');
-    await keyClient.createRsaKey(rsaName, { keySize: 2048 });
-    const attacker = kek(rsaName);
+    await hsmClient.createRsaKey(rsaName, { keySize: 2048, hsm: true });
+    const attacker = kek(rsaName, {}, hsm);
     const dek = randomBytes(64);
     const identity = { keyRef: randomBytes(8).toString('hex'), kind: 'siv' as const, createdAt: Date.now(), name: 'users.phone' };
     await store.createIfAbsent({ ...identity, wrappedDeks: [await attacker.wrap(dek)], revision: 1, commitment: computeCommitment(identity, dek) });
-    const allowing = new FieldEncryptor({ keks: kek(name, { allowedKeys: [vault.url] }), keyStore: store });
+    const allowing = new FieldEncryptor({ keks: kek(name, { allowedKeys: [hsm.url] }, hsm), keyStore: store });
     const err = await allowing.encryptDeterministic('v', { keyName: 'users.phone' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RecordAuthenticationError);
     expect((err as RecordAuthenticationError).reason).toBe('unsigned');

@@ -22,6 +22,7 @@ const MATRIX: Record<VaultRole, Record<Action, boolean>> = {
   'Key Vault Certificates Officer': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
   // keys/read is in the role (a certificate's key); reading is all it grants on keys.
   'Key Vault Certificate User': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: true },
+  'Key Vault Data Access Administrator': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: false },
   'Key Vault Reader': { create: false, rotate: false, delete: false, wrap: false, unwrap: false, sign: false, get: true },
 };
 

@@ -18,14 +18,22 @@ describe.each(TRANSPORTS)('local vault cryptography (%s)', (transport) => {
   let client: KeyClient;
   let rsa: KeyVaultKey;
   let rsaCrypto: CryptographyClient;
+  // oct-HSM keys and the AES algorithms exist on Managed HSM only.
+  let hsm: LocalKeyVault;
+  let hsmClient: KeyClient;
 
   beforeAll(async () => {
     vault = await LocalKeyVault.start({ transport });
     client = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+    hsm = await LocalKeyVault.start({ transport, flavour: 'managed-hsm' });
+    hsmClient = new KeyClient(hsm.url, hsm.credential(), hsm.clientOptions);
     rsa = await client.createRsaKey('rsa', { keySize: 2048 });
     rsaCrypto = client.getCryptographyClient('rsa', { keyVersion: rsa.properties.version ?? '' });
   });
-  afterAll(() => vault.close());
+  afterAll(async () => {
+    await vault.close();
+    await hsm.close();
+  });
 
   it('wraps and unwraps with RSA-OAEP, RSA-OAEP-256 and RSA1_5', async () => {
     const dek = randomBytes(32);
@@ -66,8 +74,8 @@ describe.each(TRANSPORTS)('local vault cryptography (%s)', (transport) => {
   it('wraps with A128KW/A192KW/A256KW on oct-HSM keys of the matching size', async () => {
     const dek = randomBytes(32);
     for (const bits of [128, 192, 256] as const) {
-      const key = await client.createOctKey(`aes${bits}`, { keySize: bits, hsm: true });
-      const crypto = client.getCryptographyClient(`aes${bits}`, { keyVersion: key.properties.version ?? '' });
+      const key = await hsmClient.createOctKey(`aes${bits}`, { keySize: bits, hsm: true });
+      const crypto = hsmClient.getCryptographyClient(`aes${bits}`, { keyVersion: key.properties.version ?? '' });
       const alg = `A${bits}KW` as const;
       const wrapped = await crypto.wrapKey(alg, dek);
       expect(wrapped.result).toHaveLength(40);
@@ -78,8 +86,8 @@ describe.each(TRANSPORTS)('local vault cryptography (%s)', (transport) => {
   });
 
   it('encrypts with AES-GCM (service-generated IV) and AES-CBC-PAD on oct-HSM', async () => {
-    const key = await client.createOctKey('aesgcm', { keySize: 256, hsm: true });
-    const crypto = client.getCryptographyClient('aesgcm', { keyVersion: key.properties.version ?? '' });
+    const key = await hsmClient.createOctKey('aesgcm', { keySize: 256, hsm: true });
+    const crypto = hsmClient.getCryptographyClient('aesgcm', { keyVersion: key.properties.version ?? '' });
     const plaintext = Buffer.from('field value');
     const aad = Buffer.from('users.ssn#42');
     const sealed = await crypto.encrypt({ algorithm: 'A256GCM', plaintext, additionalAuthenticatedData: aad });

@@ -111,15 +111,17 @@ describe.each(TRANSPORTS)('local vault faults and stats (%s)', (transport) => {
 });
 
 describe.each(TRANSPORTS)('local vault throttling and shutdown (%s)', (transport) => {
-  it('applies the CREATE limit per key type per 10 s: 429 Throttled without Retry-After', async () => {
+  it('applies the CREATE limit per 10 s: 429 Throttled with Retry-After (the seconds left in the window)', async () => {
     const clock = new ManualClock(Math.floor(Date.now() / 10_000) * 10_000);
     const vault = await LocalKeyVault.start({ transport, throttle: true, clock: clock.now });
     try {
-      const client = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+      // The pipeline would honour Retry-After and wait: no retries here.
+      const client = new KeyClient(vault.url, vault.credential(), { ...vault.clientOptions, retryOptions: { maxRetries: 0 } });
       for (let i = 0; i < 20; i++) await client.createEcKey(`t${i}`);
       const error = await expectRestError(client.createEcKey('t20'), 429, 'Throttled');
       expect(error.message).toContain('VaultRequestTypeLimitReached');
-      expect(error.response?.headers.get('retry-after')).toBeUndefined();
+      // Retry-After: the seconds left in the 10-second window.
+      expect(error.response?.headers.get('retry-after')).toBe(String(Math.ceil((10_000 - (clock.ms % 10_000)) / 1000)));
       expect((await client.getKey('t0')).name).toBe('t0');
       clock.ms += 10_000;
       expect((await client.createEcKey('t20')).name).toBe('t20');

@@ -23,12 +23,20 @@ function sdkJwk(jwk: Record<string, unknown>): SdkJwk {
 describe.each(TRANSPORTS)('local vault keys (%s)', (transport) => {
   let vault: LocalKeyVault;
   let client: KeyClient;
+  // oct-HSM keys and /rng exist on Managed HSM only.
+  let hsm: LocalKeyVault;
+  let hsmClient: KeyClient;
 
   beforeAll(async () => {
     vault = await LocalKeyVault.start({ transport, softDeleteRetentionDays: 7 });
     client = new KeyClient(vault.url, vault.credential(), vault.clientOptions);
+    hsm = await LocalKeyVault.start({ transport, flavour: 'managed-hsm' });
+    hsmClient = new KeyClient(hsm.url, hsm.credential(), hsm.clientOptions);
   });
-  afterAll(() => vault.close());
+  afterAll(async () => {
+    await vault.close();
+    await hsm.close();
+  });
 
   it('creates RSA 2048/3072/4096 (software and HSM) with e = 65537 and the default key_ops', async () => {
     for (const [name, keySize, hsm] of [['rsa2048', 2048, false], ['rsa3072', 3072, false], ['rsa4096', 4096, false], ['rsahsm', 2048, true]] as const) {
@@ -56,7 +64,7 @@ describe.each(TRANSPORTS)('local vault keys (%s)', (transport) => {
       expect(key.keyOperations).toEqual(['sign', 'verify']);
     }
     for (const keySize of [128, 192, 256]) {
-      const key = await client.createOctKey(`aes${keySize}`, { keySize, hsm: true });
+      const key = await hsmClient.createOctKey(`aes${keySize}`, { keySize, hsm: true });
       expect(key.keyType).toBe('oct-HSM');
       expect(key.key?.k).toBeUndefined();
       expect(key.keyOperations).toEqual(['encrypt', 'decrypt', 'wrapKey', 'unwrapKey']);
@@ -66,7 +74,7 @@ describe.each(TRANSPORTS)('local vault keys (%s)', (transport) => {
   it('refuses invalid creation parameters with 400 BadParameter', async () => {
     await expectRestError(client.createRsaKey('bad', { keySize: 1024 }), 400, 'BadParameter');
     await expectRestError(client.createKey('bad', 'oct'), 400, 'BadParameter');
-    await expectRestError(client.createOctKey('bad', { keySize: 512, hsm: true }), 400, 'BadParameter');
+    await expectRestError(hsmClient.createOctKey('bad', { keySize: 512, hsm: true }), 400, 'BadParameter');
     const error = await expectRestError(client.createEcKey('bad', { keyOps: ['sign', 'wrapKey'] }), 400, 'BadParameter');
     expect(error.message).toBe('Unsupported key operation(s): "wrapKey". Supported values are "sign", "verify".');
   });
@@ -83,7 +91,7 @@ describe.each(TRANSPORTS)('local vault keys (%s)', (transport) => {
 
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' });
     expect((await client.importKey('imp-ec', sdkJwk(ec))).key?.crv).toBe('P-384');
-    const aes = await client.importKey('imp-aes', { kty: 'oct', k: randomBytes(32) });
+    const aes = await hsmClient.importKey('imp-aes', { kty: 'oct', k: randomBytes(32) });
     expect(aes.keyType).toBe('oct-HSM');
 
     const publicOnly = sdkJwk({ kty: 'RSA', n: rsa.n, e: rsa.e });
@@ -220,9 +228,9 @@ describe.each(TRANSPORTS)('local vault keys (%s)', (transport) => {
     await expectRestError(client.restoreKeyBackup(tampered), 400, 'BadParameter');
   });
 
-  it('returns random bytes (1..128)', async () => {
-    expect(await client.getRandomBytes(32)).toHaveLength(32);
-    await expectRestError(client.getRandomBytes(129), 400, 'BadParameter');
+  it('returns random bytes (1..128) on Managed HSM', async () => {
+    expect(await hsmClient.getRandomBytes(32)).toHaveLength(32);
+    await expectRestError(hsmClient.getRandomBytes(129), 400, 'BadParameter');
   });
 
   it('answers every request without Authorization with the challenge', async () => {

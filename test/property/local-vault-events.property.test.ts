@@ -22,7 +22,7 @@ describe('due-event scan (property)', () => {
         fc.array(fc.integer({ min: 0, max: 40 * DAY }), { minLength: 1, maxLength: 12 }), // clock steps between scans
         (expOffset, steps) => {
           let now = T0;
-          const state = new VaultState({ softDeleteRetentionDays: 90, purgeProtection: false }, () => now * 1000);
+          const state = new VaultState({ softDeleteRetentionDays: 90, purgeProtection: false, flavour: 'premium' }, () => now * 1000);
           const exp = T0 + expOffset;
           appendVersion(SECRET_OBJECTS, state, 'p', { value: 'never-in-an-event', attributes: { enabled: true, created: T0, updated: T0, exp } });
           const scans: number[] = [];

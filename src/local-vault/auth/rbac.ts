@@ -1,29 +1,15 @@
 /**
- * Azure RBAC for the keys and secrets data planes: the built-in Key Vault roles with their real
- * `dataActions` (wildcards included, as the role definitions write them), the data action each
- * operation requires, and role assignments at vault scope or on one object (a key or a secret).
+ * Azure RBAC for the keys and secrets data planes: the data action each operation requires,
+ * and role assignments (built-in or custom roles, ./roles.ts) at vault scope or on one object
+ * (a key or a secret), optionally applying only after a propagation delay as in Azure.
  *
  * @module
  */
-import { forbidden } from '../http/errors.js';
+import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { collectionOf, type VaultOperation } from '../service/operation.js';
+import { compileRoles, type CompiledRole, type VaultRole } from './roles.js';
 
-/** The built-in roles the local vault knows. */
-export const VAULT_ROLES = [
-  'Key Vault Administrator',
-  'Key Vault Crypto Officer',
-  'Key Vault Crypto User',
-  'Key Vault Crypto Service Encryption User',
-  'Key Vault Crypto Service Release User',
-  'Key Vault Secrets Officer',
-  'Key Vault Secrets User',
-  'Key Vault Certificates Officer',
-  'Key Vault Certificate User',
-  'Key Vault Reader',
-] as const;
-
-/** One built-in role name. */
-export type VaultRole = (typeof VAULT_ROLES)[number];
+export { isVaultRole, VAULT_ROLES, type VaultRole } from './roles.js';
 
 /**
  * A role assignment; `scope` undefined = the whole vault, otherwise one object: `keys/<name>`,
@@ -31,8 +17,11 @@ export type VaultRole = (typeof VAULT_ROLES)[number];
  */
 export interface RoleAssignment {
   principal: string;
-  role: VaultRole;
+  /** A built-in role or the `roleName` of a custom role definition. */
+  role: VaultRole | (string & {});
   scope?: string;
+  /** When the assignment starts to apply (ms since the epoch, vault clock); absent = at once. */
+  appliesFrom?: number;
 }
 
 /** The principal of `vault.credential()` without arguments: always Key Vault Administrator. */
@@ -117,70 +106,55 @@ const DATA_ACTIONS: Record<VaultOperation, string> = {
   ...CERTIFICATE_DATA_ACTIONS,
 };
 
-const CRYPTO = ['encrypt', 'decrypt', 'wrap', 'unwrap', 'sign', 'verify'].map((op) => `${VAULTS}keys/${op}/action`);
-
-// The built-in role definitions' dataActions, as published (wildcards included).
-const ROLE_DATA_ACTIONS: Record<VaultRole, readonly string[]> = {
-  'Key Vault Administrator': [`${VAULTS}*`],
-  'Key Vault Crypto Officer': [`${VAULTS}keys/*`, `${VAULTS}keyrotationpolicies/*`],
-  'Key Vault Crypto User': [`${VAULTS}keys/read`, `${VAULTS}keys/update/action`, `${VAULTS}keys/backup/action`, ...CRYPTO],
-  'Key Vault Crypto Service Encryption User': [`${VAULTS}keys/read`, `${VAULTS}keys/wrap/action`, `${VAULTS}keys/unwrap/action`],
-  'Key Vault Crypto Service Release User': [`${VAULTS}keys/release/action`],
-  'Key Vault Secrets Officer': [`${VAULTS}secrets/*`],
-  'Key Vault Secrets User': [`${VAULTS}secrets/getSecret/action`, `${VAULTS}secrets/readMetadata/action`],
-  'Key Vault Certificates Officer': [`${VAULTS}certificatecas/*`, `${VAULTS}certificates/*`, `${VAULTS}certificatecontacts/write`],
-  'Key Vault Certificate User': [
-    `${VAULTS}certificates/read`,
-    `${VAULTS}secrets/getSecret/action`,
-    `${VAULTS}secrets/readMetadata/action`,
-    `${VAULTS}keys/read`,
-  ],
-  'Key Vault Reader': [`${VAULTS}*/read`, `${VAULTS}secrets/readMetadata/action`],
-};
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-// Azure matches actions case-insensitively; '*' matches any run of characters, '/' included.
-const ROLE_PATTERNS: Record<VaultRole, readonly RegExp[]> = Object.fromEntries(
-  Object.entries(ROLE_DATA_ACTIONS).map(([role, actions]) => [
-    role,
-    actions.map((action) => new RegExp(`^${action.split('*').map(escapeRegExp).join('.*')}$`, 'i')),
-  ]),
-) as unknown as Record<VaultRole, readonly RegExp[]>;
-
 /** The data action `operation` requires, e.g. `Microsoft.KeyVault/vaults/secrets/getSecret/action`. */
 export function dataActionOf(operation: VaultOperation): string {
   return DATA_ACTIONS[operation];
 }
 
-/** Whether the built-in `role` grants `action`. */
-export function roleGrants(role: VaultRole, action: string): boolean {
-  return ROLE_PATTERNS[role].some((pattern) => pattern.test(action));
+/** Options of {@link RoleAssignments}. */
+export interface RoleAssignmentsOptions {
+  /** The roles assignments may name (built-in and custom), by lower-case name. */
+  roles?: ReadonlyMap<string, CompiledRole>;
+  /** A new assignment applies this many ms (of the vault's clock) after it was made. */
+  propagationMs?: number;
 }
 
-/** Type guard for the role names in {@link VAULT_ROLES}. */
-export function isVaultRole(value: unknown): value is VaultRole {
-  return typeof value === 'string' && (VAULT_ROLES as readonly string[]).includes(value);
-}
+const DENIED_RESOURCE = '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/local/providers/microsoft.keyvault/vaults/local-vault';
 
 /** The role assignments of one vault. */
 export class RoleAssignments {
   readonly #assignments: RoleAssignment[] = [];
+  readonly #roles: ReadonlyMap<string, CompiledRole>;
+  readonly #propagationMs: number;
 
-  /** Adds an assignment (idempotent). */
-  assign(assignment: RoleAssignment): void {
+  constructor(options: RoleAssignmentsOptions = {}) {
+    this.#roles = options.roles ?? compileRoles();
+    this.#propagationMs = options.propagationMs ?? 0;
+  }
+
+  /** Whether `role` names a built-in or custom role of this vault (case-insensitively). */
+  knows(role: string): boolean {
+    return this.#roles.has(role.toLowerCase());
+  }
+
+  /**
+   * Adds an assignment (idempotent: repeating one keeps its original start). With a
+   * propagation delay it applies from `nowMs + delay`.
+   */
+  assign(assignment: RoleAssignment, nowMs?: number): void {
     const exists = this.#assignments.some(
       (a) => a.principal === assignment.principal && a.role === assignment.role && a.scope === assignment.scope,
     );
-    if (!exists) this.#assignments.push({ ...assignment });
+    if (exists) return;
+    const added: RoleAssignment = { ...assignment };
+    if (nowMs !== undefined && this.#propagationMs > 0) added.appliesFrom = nowMs + this.#propagationMs;
+    this.#assignments.push(added);
   }
 
   /** Replaces every assignment (after reloading the state file). */
   replaceAll(assignments: readonly RoleAssignment[]): void {
     this.#assignments.length = 0;
-    for (const assignment of assignments) this.assign(assignment);
+    for (const assignment of assignments) this.#assignments.push({ ...assignment });
   }
 
   /** A copy of every assignment, for persistence. */
@@ -188,14 +162,20 @@ export class RoleAssignments {
     return this.#assignments.map((a) => ({ ...a }));
   }
 
+  /** Whether any assignment exists (the any-bearer mode then enforces RBAC). */
+  configured(): boolean {
+    return this.#assignments.length > 0;
+  }
+
   /**
-   * Allows `operation` on object `name` ('' for vault-wide operations) for `principal`, or
-   * throws the service's RBAC 403 naming the missing data action. A scoped assignment covers
-   * the object it names (in any letter case) and nothing else.
+   * Allows `operation` on object `name` ('' for vault-wide operations) for `principal` at
+   * `nowMs`, or throws the service's RBAC 403 naming the missing data action. A scoped
+   * assignment covers the object it names (in any letter case) and nothing else; an
+   * assignment still propagating, or naming a role this vault does not define, grants nothing.
    *
    * @throws {VaultHttpError} 403 Forbidden, inner code `ForbiddenByRbac`.
    */
-  check(principal: string, operation: VaultOperation, name: string): void {
+  check(principal: string, operation: VaultOperation, name: string, nowMs: number = Date.now()): void {
     if (principal === ADMIN_PRINCIPAL) return;
     const action = DATA_ACTIONS[operation];
     const collection = collectionOf(operation);
@@ -206,22 +186,14 @@ export class RoleAssignments {
       // Names compare case-insensitively, as everywhere in the vault.
       return scopeCollection === collection && name !== '' && scopeName.toLowerCase() === name.toLowerCase();
     };
-    const allowed = this.#assignments.some((a) => a.principal === principal && inScope(a.scope) && roleGrants(a.role, action));
-    if (allowed) return;
-    const resource = name ? `/${collection}/${name}` : '/';
-    throw forbidden(
-      [
-        'Caller is not authorized to perform action on resource.',
-        'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
-        `Caller: oid=${principal}`,
-        `Action: '${action}'`,
-        `Resource: '${resource}'`,
-        'Assignment: (not found)',
-        'DenyAssignmentId: null',
-        'DecisionReason: null',
-        'Vault: local-vault;location=local',
-      ].join('\r\n'),
-      'ForbiddenByRbac',
+    const allowed = this.#assignments.some(
+      (a) =>
+        a.principal === principal &&
+        (a.appliesFrom === undefined || a.appliesFrom <= nowMs) &&
+        inScope(a.scope) &&
+        this.#roles.get(a.role.toLowerCase())?.grants(action) === true,
     );
+    if (allowed) return;
+    throw SERVICE_ERRORS.forbiddenByRbac(principal, action, `${DENIED_RESOURCE}${name ? `/${collection}/${name}` : ''}`);
   }
 }

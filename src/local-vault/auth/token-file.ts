@@ -17,6 +17,8 @@ export interface TokenFileOptions {
   refreshMs?: number;
   /** Called when a refresh fails (the previous token stays in the file until it expires). */
   onError?: (error: unknown) => void;
+  /** The resource tokens are for: `vault.resource` (default Key Vault's; Managed HSM has its own). */
+  resource?: string;
 }
 
 /** A token file being kept fresh. */
@@ -51,7 +53,7 @@ export async function keepTokenFile(credential: TokenCredential, path: string, o
   const absolute = resolve(path);
   let expiresOnTimestamp = 0;
   const write = async (): Promise<void> => {
-    const token = await credential.getToken(`${VAULT_RESOURCE}/.default`);
+    const token = await credential.getToken(`${options.resource ?? VAULT_RESOURCE}/.default`);
     if (!token) throw new Error('the vault credential returned no token');
     await replaceAtomic(dirname(absolute), absolute, Buffer.from(token.token, 'utf8'));
     expiresOnTimestamp = token.expiresOnTimestamp;

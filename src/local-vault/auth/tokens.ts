@@ -12,6 +12,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** The resource (audience) Key Vault tokens are issued for. */
 export const VAULT_RESOURCE = 'https://vault.azure.net';
 
+/** The resource (audience) Managed HSM tokens are issued for. */
+export const MANAGED_HSM_RESOURCE = 'https://managedhsm.azure.net';
+
 /** The claims the vault puts into (and requires from) a token. */
 export interface TokenClaims {
   aud: string;
@@ -35,6 +38,20 @@ function mac(key: Buffer, signingInput: string): Buffer {
   return createHmac('sha256', key).update(signingInput).digest();
 }
 
+/**
+ * The claims of a JWT payload segment, or `undefined` when it is not base64url JSON of an
+ * object (`null`, a number, an array are all refused: claims are members of an object).
+ */
+export function parsePayload(segment: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
 /** Signs `claims` as a compact JWS (HS256). */
 export function signToken(key: Buffer, claims: TokenClaims): string {
   const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
@@ -45,7 +62,11 @@ export function signToken(key: Buffer, claims: TokenClaims): string {
  * Checks signature, header, audience, issuer and lifetime of `token` (times in Unix seconds of
  * the real clock: tokens are cached by the SDK against `Date.now()`).
  */
-export function verifyToken(key: Buffer, token: string, expected: { issuer: string; nowSeconds: number }): TokenCheck {
+export function verifyToken(
+  key: Buffer,
+  token: string,
+  expected: { issuer: string; nowSeconds: number; resource?: string },
+): TokenCheck {
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'The bearer token is not a JWT.' };
   const [header = '', payload = '', signature = ''] = parts;
@@ -54,13 +75,11 @@ export function verifyToken(key: Buffer, token: string, expected: { issuer: stri
   if (header !== HEADER || actualMac.length !== expectedMac.length || !timingSafeEqual(actualMac, expectedMac)) {
     return { ok: false, reason: 'The bearer token signature is invalid.' };
   }
-  let claims: TokenClaims;
-  try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
-  } catch {
-    return { ok: false, reason: 'The bearer token payload is not valid JSON.' };
-  }
-  if (claims.aud !== VAULT_RESOURCE && claims.aud !== `${VAULT_RESOURCE}/`) {
+  const parsed = parsePayload(payload);
+  if (parsed === undefined) return { ok: false, reason: 'The bearer token payload is not a JSON object.' };
+  const claims = parsed as unknown as TokenClaims;
+  const resource = expected.resource ?? VAULT_RESOURCE;
+  if (claims.aud !== resource && claims.aud !== `${resource}/`) {
     return { ok: false, reason: 'AKV10022: Invalid audience.' };
   }
   if (claims.iss !== expected.issuer) return { ok: false, reason: 'AKV10032: Invalid issuer.' };

@@ -10,15 +10,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { authenticate, type BearerPolicy } from '../auth/bearer.js';
 import type { RoleAssignments } from '../auth/rbac.js';
-import { issuerFor, VAULT_RESOURCE, verifyToken } from '../auth/tokens.js';
 import type { Fault, VaultFaults } from '../faults.js';
+import type { VaultAuthMode } from '../options.js';
 import type { VaultSecrets } from '../secrets.js';
 import type { OperationResult } from '../service/operation.js';
 import type { VaultService } from '../service/vault-service.js';
 import type { VaultStats } from '../stats.js';
 import { apiVersionError } from './api-versions.js';
 import { badParameter, VaultHttpError } from './errors.js';
+import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import { route } from './router.js';
 import { SERVICE_ERRORS } from './service-errors.js';
 import type { VaultOutcome, VaultRequest, VaultResponse } from './types.js';
@@ -32,14 +34,16 @@ export interface VaultHandlerDeps {
   stats: VaultStats;
   /** The vault's URL origin (`https://host[:port]`): every id in a response starts with it. */
   origin: () => string;
+  /** `strict` (tokens this vault signed) or `any-bearer`. */
+  authMode: VaultAuthMode;
+  /** The resource the challenge names and tokens must be for (Key Vault or Managed HSM). */
+  resource: string;
 }
 
 /** Longest URL (path and query) accepted, in characters. */
 export const MAX_URL_LENGTH = 8192;
 /** Largest request line plus headers accepted, in bytes (HTTP.sys's default MaxRequestBytes). */
 export const MAX_HEADER_BYTES = 16_384;
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 function parseBody(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
@@ -59,11 +63,14 @@ function parseBody(text: string): Record<string, unknown> {
 export class VaultHandler {
   readonly #deps: VaultHandlerDeps;
   readonly #challenge: string;
+  readonly #policy: BearerPolicy;
 
   constructor(deps: VaultHandlerDeps) {
     this.#deps = deps;
     // The authorization path must be one segment: the SDK takes it as the tenant id.
-    this.#challenge = `Bearer authorization="https://login.microsoftonline.com/${deps.secrets.tenantId}", resource="${VAULT_RESOURCE}"`;
+    this.#challenge = `Bearer authorization="https://login.microsoftonline.com/${deps.secrets.tenantId}", resource="${deps.resource}"`;
+    const { tokenKey, tenantId } = deps.secrets;
+    this.#policy = { mode: deps.authMode, tokenKey, tenantId, resource: deps.resource };
   }
 
   /** Handles one request; never throws except when the request was aborted. */
@@ -88,6 +95,10 @@ export class VaultHandler {
       stats.recordChallenge();
       throw SERVICE_ERRORS.missingToken({ 'www-authenticate': this.#challenge });
     }
+    if (request.url.pathname.startsWith(ADMIN_PREFIX)) {
+      const admin = { method: request.method, pathname: request.url.pathname, authorization, body: parseBody(request.body) };
+      return { kind: 'response', response: this.#response(request, { status: 200, body: await handleAdmin(admin, service, this.#policy) }) };
+    }
     const routed = route(request.method.toUpperCase(), request.url.pathname);
     stats.recordOperation(routed.operation, routed.name);
     const fault = faults.take(routed.operation);
@@ -100,24 +111,19 @@ export class VaultHandler {
     // why: the RBAC check runs inside execute, after the reload, so that role assignments
     // made by other processes are seen; the body is parsed after it, as the service does.
     const result = await service.execute(routed.operation, () => {
-      roles.check(principal, routed.operation, routed.name);
+      // any-bearer: every data action is allowed until a role is assigned (seen after the reload).
+      if (this.#policy.mode === 'strict' || roles.configured()) roles.check(principal, routed.operation, routed.name, service.state.nowMs());
       return { base: this.#deps.origin(), name: routed.name, version: routed.version, body: parseBody(request.body), query: request.url.searchParams };
     });
     return { kind: 'response', response: this.#response(request, result) };
   }
 
   #authenticate(authorization: string): string {
-    const token = BEARER.exec(authorization)?.[1];
-    const check = token
-      ? verifyToken(this.#deps.secrets.tokenKey, token, {
-          issuer: issuerFor(this.#deps.secrets.tenantId),
-          nowSeconds: Math.floor(Date.now() / 1000),
-        })
-      : ({ ok: false, reason: SERVICE_ERRORS.missingToken({}).message } as const);
+    const check = authenticate(authorization, this.#policy);
     if (!check.ok) {
       throw new VaultHttpError(401, 'Unauthorized', check.reason, { headers: { 'www-authenticate': this.#challenge } });
     }
-    return check.claims.oid;
+    return check.principal;
   }
 
   #faultError(fault: Exclude<Fault, { type: 'reset' | 'delay' }>): VaultHttpError {

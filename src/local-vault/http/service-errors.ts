@@ -122,6 +122,44 @@ export const SERVICE_ERRORS = {
       'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
     ),
 
+  /**
+   * [ISSUE hashicorp/terraform-provider-azurerm#27817, piyushsachdeva/Terraform_AKS#2] the RBAC
+   * 403, naming the missing data action; `resource` is an ARM-shaped id (this vault's own).
+   */
+  forbiddenByRbac: (principal: string, action: string, resource: string) =>
+    new VaultHttpError(
+      403,
+      'Forbidden',
+      [
+        'Caller is not authorized to perform action on resource.',
+        'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
+        `Caller: oid=${principal}`,
+        `Action: '${action}'`,
+        `Resource: '${resource}'`,
+        'Assignment: (not found)',
+        'DenyAssignmentId: null',
+        "DecisionReason: 'DeniedWithNoValidRBAC' ",
+        'Vault: local-vault;location=local',
+      ].join('\r\n'),
+      { innerCode: 'ForbiddenByRbac' },
+    ),
+
+  /**
+   * [ISSUE Azure/azure-sdk-for-net#13437, Azure/azure-sdk-for-js#26212] a key type the vault's
+   * flavour does not have (oct on a vault, software keys on Managed HSM).
+   */
+  keyTypeNotSupported: (kty: string) => new VaultHttpError(400, 'BadParameter', `Invalid kty value: ${kty}`, { innerCode: 'KeyTypeNotSupported' }),
+
+  /** [ISSUE Azure/azure-sdk-for-net#6551] an -HSM key on a standard vault (status and code this vault's own). */
+  hardwareKeyOnStandard: () => new VaultHttpError(400, 'BadParameter', 'Hardware key operation not allowed on standard vault'),
+
+  /** An AES algorithm outside Managed HSM (status and code the service's; wording this vault's own). */
+  managedHsmAlgorithm: (alg: string) =>
+    new VaultHttpError(400, 'BadParameter', `Invalid algorithm: ${alg}. AES algorithms are available on Managed HSM only.`),
+
+  /** `POST /rng` on a vault: a 400 (Azure/azure-sdk-for-rust#1271); wording this vault's own. */
+  managedHsmRng: () => new VaultHttpError(400, 'BadParameter', 'Random bytes (POST /rng) are a Managed HSM operation; this is a key vault.'),
+
   /** [ISSUE vcsjones/AzureSignTool#219] 429; no Retry-After unless `headers` adds one. */
   throttled: (headers: Record<string, string> = {}) =>
     new VaultHttpError(

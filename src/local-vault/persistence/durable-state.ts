@@ -80,7 +80,7 @@ export class DurableState {
         } catch (again) {
           if (!isErrno(again, 'ENOENT')) throw again;
         }
-        const first: VaultSnapshot = { generation: 0, identity: fresh(), roleAssignments: [], objects: { keys: [], secrets: [], certificates: [], certificateIssuers: [], certificateContacts: [] } };
+        const first: VaultSnapshot = { generation: 0, identity: fresh(), roleAssignments: [], objects: { keys: [], secrets: [], certificates: [], certificateIssuers: [], certificateContacts: [] }, clockOffsetMs: 0 };
         binding.apply(first);
         await durable.#write(first);
         return first.identity;

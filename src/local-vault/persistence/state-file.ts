@@ -12,9 +12,10 @@
  *
  * @module
  */
-import { isVaultRole, type RoleAssignment } from '../auth/rbac.js';
+import type { RoleAssignment } from '../auth/rbac.js';
 import { emptyEventLog, type EventLogSnapshot } from '../events/log.js';
 import type { CertificateRecord, ContactRecord, IssuerRecord } from '../certificates/records.js';
+import { VAULT_FLAVOURS, type VaultFlavour } from '../options.js';
 import type { KeyRecord, SecretRecord } from '../service/state.js';
 import type { TlsIdentity } from '../transport/certificate.js';
 
@@ -52,6 +53,8 @@ export interface VaultIdentity {
   tls?: TlsIdentity | undefined;
   /** The port the https transport last listened on (reused so that key ids stay the same). */
   httpsPort?: number | undefined;
+  /** The flavour the vault was last started with explicitly (standard, premium, managed-hsm). */
+  flavour?: VaultFlavour | undefined;
 }
 
 /** Everything a vault persists. */
@@ -63,6 +66,8 @@ export interface VaultSnapshot {
   objects: VaultObjects;
   /** The event log and expiry marks (absent from files written before events existed). */
   events?: EventLogSnapshot;
+  /** Time travel: how far the vault's clock runs ahead of the real one (ms; 0 when absent). */
+  clockOffsetMs: number;
 }
 
 function eventLogOf(value: unknown): EventLogSnapshot {
@@ -112,15 +117,20 @@ export function parseStateFile(path: string, text: string): VaultSnapshot {
       secret: identity.secret as string,
       tls: identity.tls as TlsIdentity | undefined,
       httpsPort: Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536 ? (port as number) : undefined,
+      flavour: (VAULT_FLAVOURS as readonly unknown[]).includes(identity.flavour) ? (identity.flavour as VaultFlavour) : undefined,
     },
-    roleAssignments: roles.filter((a) => typeof a?.principal === 'string' && isVaultRole(a.role)),
+    // why: custom roles are defined by the options of each start, so any role name is kept; one
+    // this start does not define grants nothing.
+    roleAssignments: roles.filter((a) => typeof a?.principal === 'string' && typeof a.role === 'string'),
     objects: collections as unknown as VaultObjects,
     events: eventLogOf(parsed.events),
+    clockOffsetMs: Number.isSafeInteger(parsed.clockOffsetMs) ? (parsed.clockOffsetMs as number) : 0,
   };
 }
 
 /** The bytes of `snapshot` as a state file. */
 export function serializeStateFile(snapshot: VaultSnapshot): Buffer {
-  const { generation, identity, roleAssignments, objects, events } = snapshot;
-  return Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, generation, vault: identity, roleAssignments, objects, events }), 'utf8');
+  const { generation, identity, roleAssignments, objects, events, clockOffsetMs } = snapshot;
+  const document = { format: FORMAT, version: VERSION, generation, vault: identity, clockOffsetMs, roleAssignments, objects, events };
+  return Buffer.from(JSON.stringify(document), 'utf8');
 }

@@ -33,11 +33,10 @@ export interface OpenedState {
  * @throws {Error} when the state file is corrupt or cannot be read or created.
  */
 export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState> {
-  const state = new VaultState(
-    { softDeleteRetentionDays: opts.softDeleteRetentionDays, purgeProtection: opts.purgeProtection, operationDelayMs: opts.operationDelayMs },
-    opts.clock,
-  );
-  const roles = new RoleAssignments();
+  const flavour = opts.flavour ?? 'premium';
+  const settings = { softDeleteRetentionDays: opts.softDeleteRetentionDays, purgeProtection: opts.purgeProtection, operationDelayMs: opts.operationDelayMs, flavour };
+  const state = new VaultState(settings, opts.clock);
+  const roles = new RoleAssignments({ roles: opts.roles, propagationMs: opts.roleAssignmentDelayMs });
   if (opts.stateFile === undefined) {
     const secrets = vaultSecrets();
     return { state, roles, secrets, identity: { tenantId: secrets.tenantId, secret: secrets.master.toString('base64url') }, durable: undefined };
@@ -50,7 +49,7 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
       if (identity && (identity.secret !== next.secret || identity.tenantId !== next.tenantId)) {
         throw new Error(`The state file ${path} now holds another vault (its secret changed); restart this one.`);
       }
-      if (identity) Object.assign(identity, { tls: next.tls, httpsPort: next.httpsPort });
+      if (identity) Object.assign(identity, { tls: next.tls, httpsPort: next.httpsPort, flavour: next.flavour });
       else identity = { ...next };
       state.keys.clear();
       for (const record of snapshot.objects.keys) state.keys.set(record);
@@ -63,6 +62,7 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
       state.contacts = snapshot.objects.certificateContacts.length > 0 ? snapshot.objects.certificateContacts : undefined;
       roles.replaceAll(snapshot.roleAssignments);
       state.events.replace(snapshot.events ?? emptyEventLog());
+      state.clockOffsetMs = snapshot.clockOffsetMs;
     },
     capture() {
       const objects = {
@@ -72,7 +72,7 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
         certificateIssuers: [...state.issuers.values()],
         certificateContacts: state.contacts ?? [],
       };
-      return { identity: { ...identity! }, roleAssignments: roles.list(), objects, events: state.events.snapshot() };
+      return { identity: { ...identity! }, roleAssignments: roles.list(), objects, events: state.events.snapshot(), clockOffsetMs: state.clockOffsetMs };
     },
     takeChanged: () => state.takeChanged(),
   };
@@ -81,6 +81,14 @@ export async function openVaultState(opts: ResolvedOptions): Promise<OpenedState
     return { tenantId: secrets.tenantId, secret: secrets.master.toString('base64url') };
   };
   const { durable } = await DurableState.open(path, binding, fresh);
+  // The flavour is the vault's: recorded when given, kept by later starts that do not say.
+  state.settings.flavour = opts.flavour ?? identity!.flavour ?? 'premium';
+  if (opts.flavour !== undefined && identity!.flavour !== opts.flavour) {
+    await durable.transaction(() => {
+      identity!.flavour = opts.flavour;
+      state.markChanged();
+    });
+  }
   const secrets = vaultSecrets(Buffer.from(identity!.secret, 'base64url'), identity!.tenantId);
   return { state, roles, secrets, identity: identity!, durable };
 }

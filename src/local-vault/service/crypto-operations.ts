@@ -22,6 +22,7 @@ import {
 import { badParameter, forbidden } from '../http/errors.js';
 import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { keyId } from './bundles.js';
+import { assertAlgorithmAvailable, assertRngAvailable } from './flavour.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import type { KeyVersionRecord } from './state.js';
 
@@ -67,6 +68,7 @@ function curveOf(version: KeyVersionRecord): string | undefined {
 
 function cipher(operation: CipherOperation): (ctx: OperationContext) => OperationResult {
   return (ctx) => {
+    assertAlgorithmAvailable(ctx.state.settings.flavour, ctx.body.alg);
     const { kid, version } = usableVersion(ctx, operation, (v) => cipherAlgorithm(ctx.body.alg, operation, v.material.kty));
     const out = runCipher(operation, ctx.body.alg, version.material, {
       value: fromBase64Url(ctx.body.value, 'value'),
@@ -110,6 +112,7 @@ export function verify(ctx: OperationContext): OperationResult {
 
 /** `POST /rng`: 1..128 random bytes. */
 export function getRandomBytes(ctx: OperationContext): OperationResult {
+  assertRngAvailable(ctx.state.settings.flavour);
   const count = ctx.body.count;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_RANDOM_BYTES) {
     throw badParameter(`'count' must be an integer between 1 and ${MAX_RANDOM_BYTES}.`);

@@ -11,6 +11,7 @@ import { SERVICE_ERRORS } from '../http/service-errors.js';
 import { currentVersion, keyBundle, keyItem, page } from './bundles.js';
 import { ok, type OperationContext, type OperationResult } from './operation.js';
 import { applyAttributes, importedKeyType, optionalObject, parseKeyOps, parseTags } from './requests.js';
+import { assertKeyTypeAvailable } from './flavour.js';
 import { appendVersion, assertNameUsable as assertObjectNameUsable, KEY_OBJECTS } from './object-types.js';
 import { managedObject } from './soft-delete.js';
 import type { KeyRecord, KeyVersionRecord, VaultState } from './state.js';
@@ -95,6 +96,7 @@ function versionFields(ctx: OperationContext, kty: KeyType, keyOps: unknown): Ve
 /** `POST /keys/{name}/create`: a new key, or a new version of an existing one. */
 export async function createKey(ctx: OperationContext): Promise<OperationResult> {
   const kty = keyTypeOf(ctx.body.kty);
+  assertKeyTypeAvailable(ctx.state.settings.flavour, kty);
   const spec = creationSpec(KEY_TYPES[kty].family, ctx.body);
   // why: validate everything (and check for a soft-deleted name) before paying for key generation.
   const fields = versionFields(ctx, kty, ctx.body.key_ops);
@@ -110,6 +112,7 @@ export function importKey(ctx: OperationContext): OperationResult {
   if (!jwk) throw badParameter("The parameter 'key' is required.");
   const kty = importedKeyType(ctx.body);
   if (!kty) throw badParameter(`Key type '${String(jwk.kty)}' is not supported.`);
+  assertKeyTypeAvailable(ctx.state.settings.flavour, kty);
   const fields = versionFields(ctx, kty, jwk.key_ops);
   const material = importMaterial(KEY_TYPES[kty].family, jwk);
   const { record, version } = addVersion(ctx.state, ctx.name, { ...fields, material });

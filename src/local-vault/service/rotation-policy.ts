@@ -22,7 +22,7 @@ const MAX_CATCH_UP = 1000;
 const DEFAULT_ACTIONS: LifetimeActionRecord[] = [{ trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'Notify' } }];
 
 /** A parsed duration; every field is a non-negative integer. */
-interface IsoDuration {
+export interface IsoDuration {
   years: number;
   months: number;
   weeks: number;
@@ -35,7 +35,7 @@ interface IsoDuration {
 const PATTERN = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
 /** Parses an ISO 8601 duration; `undefined` when `text` is not one. */
-function parseIsoDuration(text: unknown): IsoDuration | undefined {
+export function parseIsoDuration(text: unknown): IsoDuration | undefined {
   if (typeof text !== 'string') return undefined;
   const m = PATTERN.exec(text);
   if (!m) return undefined;
@@ -44,7 +44,7 @@ function parseIsoDuration(text: unknown): IsoDuration | undefined {
 }
 
 /** `at` (Unix seconds) plus `sign` × `duration`, with calendar years and months. */
-function addIsoDuration(at: number, duration: IsoDuration, sign: 1 | -1 = 1): number {
+export function addIsoDuration(at: number, duration: IsoDuration, sign: 1 | -1 = 1): number {
   const date = new Date(at * 1000);
   date.setUTCFullYear(date.getUTCFullYear() + sign * duration.years, date.getUTCMonth() + sign * duration.months);
   date.setUTCDate(date.getUTCDate() + sign * (duration.weeks * 7 + duration.days));

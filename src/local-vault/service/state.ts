@@ -9,6 +9,7 @@ import type { CertificateRecord, ContactRecord, IssuerRecord } from '../certific
 import type { KeyOperation, KeyType } from '../crypto/algorithms.js';
 import type { KeyMaterial } from '../crypto/key-material.js';
 import { EventLog } from '../events/log.js';
+import type { VaultFlavour } from '../options.js';
 import { activeRecord, KEY_OBJECTS, recordVersion } from './object-types.js';
 import { ObjectCollection, type ObjectAttributesRecord, type ObjectVersionRecord, type VersionedRecord } from './objects.js';
 
@@ -58,6 +59,8 @@ export interface VaultSettings {
   purgeProtection: boolean;
   /** How long delete, recover and purge stay in progress (0: they complete at once). */
   operationDelayMs?: number;
+  /** Standard, premium or Managed HSM: which key types, algorithms and `/rng` exist. */
+  flavour: VaultFlavour;
 }
 
 /**
@@ -80,6 +83,8 @@ export class VaultState {
   /** Retention and purge protection. */
   readonly settings: VaultSettings;
   readonly #clock: () => number;
+  /** Time travel: added to the injected clock (persisted with the state). */
+  #clockOffsetMs = 0;
   #changed = false;
 
   constructor(settings: VaultSettings, clock: () => number) {
@@ -87,14 +92,24 @@ export class VaultState {
     this.#clock = clock;
   }
 
-  /** The injected clock in Unix seconds. */
+  /** The vault's clock in Unix seconds: the injected clock plus the time-travel offset. */
   now(): number {
-    return Math.floor(this.#clock() / 1000);
+    return Math.floor(this.nowMs() / 1000);
   }
 
-  /** The injected clock in milliseconds. */
+  /** The vault's clock in ms since the epoch. */
   nowMs(): number {
-    return this.#clock();
+    return this.#clock() + this.#clockOffsetMs;
+  }
+
+  /** How far the vault's clock is ahead of the injected one (ms). */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs;
+  }
+
+  /** Sets the time-travel offset (loading it from the state file, or advancing). */
+  set clockOffsetMs(offsetMs: number) {
+    this.#clockOffsetMs = offsetMs;
   }
 
   /** Marks the state as needing to be persisted. */

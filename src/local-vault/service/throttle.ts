@@ -1,8 +1,9 @@
 /**
  * The service's throttling limits, per vault and per 10-second window, for CREATE
- * transactions and for all others, by key type (learn.microsoft.com key-vault service limits).
- * Windows follow the injected clock, so tests can cross a boundary by moving it. Requests
- * refused with 429 do not count, as the service documents today.
+ * transactions and for all others, by key type (learn.microsoft.com key-vault service limits),
+ * weighted and enforced on their sum as the service does. Windows follow the vault's clock,
+ * so tests can cross a boundary by moving it. Requests refused with 429 do not count, as the
+ * service documents today. The subscription-wide limit (5x) is not modelled.
  *
  * @module
  */
@@ -55,28 +56,45 @@ export function requestLimitClass(
   return limitClass(current?.kty, current ? materialSize(current.material) : undefined);
 }
 
-/** Fixed-window counters per (class, CREATE or not). */
+/** Whether a transaction was admitted; when not, how long until the window ends. */
+export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
+
+const KEY_CAPACITY = 4000;
+const CREATE_CAPACITY = 20;
+
+/**
+ * Weighted fixed-window counters: the service enforces its thresholds "weighted, on their
+ * sum" (service limits page: a GET on an RSA-4096 HSM key costs 8 times one on RSA-2048 HSM).
+ * Each key transaction costs capacity / its class's limit in a shared pool of 4,000 units
+ * (RSA-2048 costs 1, RSA-3072 4, RSA-4096 8, HSM keys twice their software class); CREATE
+ * transactions share a pool of 20 (software 1, HSM 2); secrets and vault transactions have
+ * their own 4,000.
+ */
 export class Throttle {
   readonly #clock: () => number;
-  readonly #windows = new Map<string, { start: number; count: number }>();
+  readonly #windows = new Map<string, { start: number; used: number }>();
 
   constructor(clock: () => number) {
     this.#clock = clock;
   }
 
-  /** Counts one transaction of `limitClass`; `false` when the window's limit is already reached. */
-  admit(limitClass: string, create: boolean): boolean {
+  /** Counts one transaction of `limitClass`, or says how long to wait when its pool is spent. */
+  admit(limitClass: string, create: boolean): Admission {
     const limits = LIMITS[limitClass] ?? LIMITS.vault ?? [4000, 4000];
-    const limit = create ? limits[0] : limits[1];
-    const key = `${limitClass}:${create ? 'create' : 'other'}`;
-    const start = Math.floor(this.#clock() / WINDOW_MS) * WINDOW_MS;
-    const window = this.#windows.get(key);
+    const pool = limitClass === 'vault' ? 'vault' : create ? 'create' : 'keys';
+    const capacity = pool === 'create' ? CREATE_CAPACITY : KEY_CAPACITY;
+    const cost = pool === 'vault' ? 1 : capacity / (create ? limits[0] : limits[1]);
+    const now = this.#clock();
+    const start = Math.floor(now / WINDOW_MS) * WINDOW_MS;
+    let window = this.#windows.get(pool);
     if (!window || window.start !== start) {
-      this.#windows.set(key, { start, count: 1 });
-      return true;
+      window = { start, used: 0 };
+      this.#windows.set(pool, window);
     }
-    if (window.count >= limit) return false;
-    window.count++;
-    return true;
+    if (window.used + cost > capacity) {
+      return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((start + WINDOW_MS - now) / 1000)) };
+    }
+    window.used += cost;
+    return { admitted: true };
   }
 }

@@ -118,7 +118,6 @@ export interface VaultServiceOptions {
   secrets: VaultSecrets;
   /** Apply the per-10-second limits. */
   throttle: boolean;
-  clock: () => number;
   /** The durable copy of the state, when the vault is persisted. */
   sync?: StateSync | undefined;
 }
@@ -135,7 +134,7 @@ export class VaultService {
   constructor(options: VaultServiceOptions) {
     this.state = options.state;
     this.secrets = options.secrets;
-    this.#throttle = options.throttle ? new Throttle(options.clock) : undefined;
+    this.#throttle = options.throttle ? new Throttle(() => this.state.nowMs()) : undefined;
     this.#sync = options.sync;
   }
 
@@ -231,6 +230,34 @@ export class VaultService {
     });
   }
 
+  /**
+   * Time travel: applies `advance` (which may move `state.clockOffsetMs`) after queued
+   * operations, then runs the periodic work the service does on its timers on every object
+   * (automatic purge, rotation policies, due expiry events), persisted like a write; the events
+   * it published are delivered as after any operation. Returns the vault's clock.
+   */
+  travel(advance?: (state: VaultState) => void): Promise<{ nowMs: number; offsetMs: number }> {
+    const run = async (): Promise<{ nowMs: number; offsetMs: number }> => {
+      if (advance) {
+        const before = this.state.clockOffsetMs;
+        advance(this.state);
+        if (this.state.clockOffsetMs !== before) this.state.markChanged();
+      }
+      await this.#maintainAll();
+      return { nowMs: this.state.nowMs(), offsetMs: this.state.clockOffsetMs };
+    };
+    return this.#exclusive(async () => {
+      if (this.#sync === undefined) {
+        try {
+          return await run();
+        } finally {
+          this.state.takeChanged();
+        }
+      }
+      return this.#sync.transaction(run);
+    });
+  }
+
   /** Waits for every queued operation and write. */
   async idle(): Promise<void> {
     await this.#tail;
@@ -262,6 +289,7 @@ export class VaultService {
     const record = collectionOf(operation) === 'keys' ? this.state.keys.get(request.name) : undefined;
     const current = record && record.versions.length > 0 ? currentVersion(record) : undefined;
     const limitClass = requestLimitClass(operation, request.body, current);
-    if (!this.#throttle.admit(limitClass, CREATE_OPERATIONS.has(operation))) throw throttled();
+    const admission = this.#throttle.admit(limitClass, CREATE_OPERATIONS.has(operation));
+    if (!admission.admitted) throw throttled({ 'retry-after': String(admission.retryAfterSeconds) });
   }
 }
