@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyVault } from '../../src/local-vault/index.js';
-import { expectRestError, ManualClock, rawRequest } from '../helpers/local-vault.js';
+import { expectRestError, ManualClock, rawRequest, TRANSPORTS } from '../helpers/local-vault.js';
 
 const POLL = { intervalInMs: 1 };
 const HAS_OPENSSL = (() => {
@@ -37,7 +37,7 @@ function innerCode(error: { details?: unknown }): string | undefined {
   return (error.details as { error?: { innerError?: { code?: string } } } | undefined)?.error?.innerError?.code;
 }
 
-describe('local vault certificates: issuers, merge, import, renewal, RBAC', () => {
+describe.each(TRANSPORTS)('local vault certificates (%s): issuers, merge, import, renewal, RBAC', (transport) => {
   let vault: LocalKeyVault;
   let certificates: CertificateClient;
   let secrets: SecretClient;
@@ -46,7 +46,7 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
   const openssl = (...args: string[]): string => execFileSync('openssl', args, { cwd: dir, encoding: 'utf8' });
 
   beforeAll(async () => {
-    vault = await LocalKeyVault.start({ clock: clock.now });
+    vault = await LocalKeyVault.start({ transport, clock: clock.now });
     certificates = new CertificateClient(vault.url, vault.credential(), vault.clientOptions);
     secrets = new SecretClient(vault.url, vault.credential(), vault.clientOptions);
     dir = mkdtempSync(join(tmpdir(), 'kv-certs-'));
