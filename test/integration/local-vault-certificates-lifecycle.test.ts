@@ -234,4 +234,17 @@ describe.each(TRANSPORTS)('local vault certificates (%s): issuers, merge, import
     await expectRestError(reader.secrets.getSecret('guarded'), 403, 'Forbidden');
     await expectRestError(reader.certificates.beginDeleteCertificate('guarded', POLL), 403, 'Forbidden');
   });
+
+  it('RBAC on one object: Certificate User at certificates/NAME reads the certificate, not its secret, until also assigned at secrets/NAME (as on Azure)', async () => {
+    await (await certificates.beginCreateCertificate('scoped', { issuerName: 'Self', subject: 'CN=scoped' }, POLL)).pollUntilDone();
+    vault.assignRole('scoped-app', 'Key Vault Certificate User', 'certificates/scoped');
+    const app = { certificates: new CertificateClient(vault.url, vault.credential('scoped-app'), vault.clientOptions), secrets: new SecretClient(vault.url, vault.credential('scoped-app'), vault.clientOptions) };
+    expect((await app.certificates.getCertificate('scoped')).name).toBe('scoped');
+    await expectRestError(app.certificates.getCertificate('guarded'), 403, 'Forbidden');
+    const hidden = await expectRestError(app.secrets.getSecret('scoped'), 403, 'Forbidden');
+    expect(hidden.message).toContain("Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'");
+    vault.assignRole('scoped-app', 'Key Vault Certificate User', 'secrets/scoped');
+    expect((await app.secrets.getSecret('scoped')).value).toBeTruthy();
+    await expectRestError(app.secrets.getSecret('guarded'), 403, 'Forbidden');
+  });
 });
