@@ -34,7 +34,7 @@
  *   CA issuer is stored but its certificates fail (there is no CA). `Self` completes at once,
  *   and cancelling an operation takes effect at once (status `cancelled`). AutoRenew runs when
  *   a request touches the certificate, its key or its secret, against the injected clock;
- *   EmailContacts sends nothing. P-256K certificate keys and URI/IP SANs are refused. The
+ *   EmailContacts sends nothing. P-256K certificate keys are refused (pkijs). The
  *   secret of a non-exportable certificate holds the chain without the key (as documented).
  *   PFX imports read OpenSSL 3's default encryption, not `-legacy` RC2/3DES. The inner codes
  *   `KeyManagedByKeyVault`, `PendingCertificateNotFound`, `CertificateAuthorityUnavailable`
