@@ -47,7 +47,9 @@ describe('kv-envelope cert: input checked before any vault call', { timeout: 60_
       [['--san', 'dns:-lead.example'], /not a valid DNS name/],
       [['--san', 'dns:a.*.example'], /not a valid DNS name/],
       [['--san', 'email:not-an-address'], /not a valid e-mail address/],
-      [['--san', 'ip:10.0.0.1'], /--san expects dns:NAME, email:ADDRESS or upn:USER@DOMAIN/],
+      [['--san', 'ip:10.0.0.256'], /--san ip:10\.0\.0\.256 is not a valid IP address/],
+      [['--san', 'uri:no scheme'], /--san uri:no scheme is not a valid URI/],
+      [['--san', 'host:web.example'], /--san expects dns:NAME, email:ADDRESS, upn:USER@DOMAIN, uri:URI or ip:ADDRESS/],
       [['--key-type', 'DSA'], /--key-type is RSA or EC/],
       [['--key-type', 'EC', '--size', '2048'], /--size applies to RSA/],
       [['--size', '1024'], /--size for RSA is 2048, 3072 or 4096/],
@@ -89,6 +91,9 @@ describe('kv-envelope cert: the embedded vault', { timeout: 120_000 }, () => {
     const shown = await cli('cert', 'show', 'web');
     expect(shown.stdout).toMatch(/subject: CN=web\.example/);
     expect(((await json('cert', 'list')) as unknown as { name: string }[]).map((c) => c.name)).toEqual(['web']);
+    const wide = await cli('cert', 'create', 'mesh', '--subject', 'CN=mesh', '--san', 'upn:svc@web.example', '--san', 'uri:spiffe://web.example/api', '--san', 'ip:10.0.0.7');
+    expect(wide.code, wide.stderr).toBe(0);
+    expect(wide.stdout).toContain('SANs: upn:svc@web.example, uri:spiffe://web.example/api, ip:10.0.0.7');
     const renewed = await json('cert', 'renew', 'web');
     expect(renewed.version).not.toBe(created.version);
     expect(renewed.subject).toBe('CN=web.example');
@@ -149,6 +154,9 @@ describe('kv-envelope cert: the embedded vault', { timeout: 120_000 }, () => {
     await json('cert', 'delete', 'web');
     expect((await cli('cert', 'purge', 'web')).code).toBe(2); // no terminal: needs --yes
     await json('cert', 'purge', 'web', '--yes');
+    const again = await cli('cert', 'purge', 'web', '--yes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/not soft-deleted: delete it first/);
     expect(((await json('cert', 'list', '--deleted')) as unknown as { name: string }[]).map((c) => c.name)).not.toContain('web');
   });
 });

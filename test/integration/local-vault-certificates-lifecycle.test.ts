@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyVault } from '../../src/local-vault/index.js';
-import { expectRestError, ManualClock, rawRequest } from '../helpers/local-vault.js';
+import { expectRestError, ManualClock, rawRequest, TRANSPORTS } from '../helpers/local-vault.js';
 
 const POLL = { intervalInMs: 1 };
 const HAS_OPENSSL = (() => {
@@ -37,7 +37,7 @@ function innerCode(error: { details?: unknown }): string | undefined {
   return (error.details as { error?: { innerError?: { code?: string } } } | undefined)?.error?.innerError?.code;
 }
 
-describe('local vault certificates: issuers, merge, import, renewal, RBAC', () => {
+describe.each(TRANSPORTS)('local vault certificates (%s): issuers, merge, import, renewal, RBAC', (transport) => {
   let vault: LocalKeyVault;
   let certificates: CertificateClient;
   let secrets: SecretClient;
@@ -46,7 +46,7 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
   const openssl = (...args: string[]): string => execFileSync('openssl', args, { cwd: dir, encoding: 'utf8' });
 
   beforeAll(async () => {
-    vault = await LocalKeyVault.start({ clock: clock.now });
+    vault = await LocalKeyVault.start({ transport, clock: clock.now });
     certificates = new CertificateClient(vault.url, vault.credential(), vault.clientOptions);
     secrets = new SecretClient(vault.url, vault.credential(), vault.clientOptions);
     dir = mkdtempSync(join(tmpdir(), 'kv-certs-'));
@@ -233,5 +233,18 @@ describe('local vault certificates: issuers, merge, import, renewal, RBAC', () =
     expect((await reader.certificates.getCertificate('guarded')).name).toBe('guarded');
     await expectRestError(reader.secrets.getSecret('guarded'), 403, 'Forbidden');
     await expectRestError(reader.certificates.beginDeleteCertificate('guarded', POLL), 403, 'Forbidden');
+  });
+
+  it('RBAC on one object: Certificate User at certificates/NAME reads the certificate, not its secret, until also assigned at secrets/NAME (as on Azure)', async () => {
+    await (await certificates.beginCreateCertificate('scoped', { issuerName: 'Self', subject: 'CN=scoped' }, POLL)).pollUntilDone();
+    vault.assignRole('scoped-app', 'Key Vault Certificate User', 'certificates/scoped');
+    const app = { certificates: new CertificateClient(vault.url, vault.credential('scoped-app'), vault.clientOptions), secrets: new SecretClient(vault.url, vault.credential('scoped-app'), vault.clientOptions) };
+    expect((await app.certificates.getCertificate('scoped')).name).toBe('scoped');
+    await expectRestError(app.certificates.getCertificate('guarded'), 403, 'Forbidden');
+    const hidden = await expectRestError(app.secrets.getSecret('scoped'), 403, 'Forbidden');
+    expect(hidden.message).toContain("Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'");
+    vault.assignRole('scoped-app', 'Key Vault Certificate User', 'secrets/scoped');
+    expect((await app.secrets.getSecret('scoped')).value).toBeTruthy();
+    await expectRestError(app.secrets.getSecret('guarded'), 403, 'Forbidden');
   });
 });

@@ -5,9 +5,10 @@
  * policy (subject, SANs, validity, key usage, thumbprint), a verifier holding only the `cer`,
  * TLS stacks loading the PFX/PEM, a caller who downloads the secret of a non-exportable
  * certificate hoping for the private key, a caller who deletes the certificate's key or secret
- * behind its back, and bad policies (unknown issuer, a SAN that is not a DNS name).
+ * behind its back, and bad policies (unknown issuer, a SAN that is not a DNS name, a malformed IP
+ * address or URI SAN).
  */
-import { CertificateClient, type CertificatePolicy } from '@azure/keyvault-certificates';
+import { CertificateClient, type CertificatePolicy, type SubjectAlternativeNames } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -202,6 +203,19 @@ describe.each(TRANSPORTS)('local vault certificates (%s)', (transport) => {
     expect((await secrets.getSecret('saved')).value).toBe(pfx);
     expect((await keys.getKey('saved')).key?.n).toEqual(modulus);
     await expectRestError(certificates.restoreCertificateBackup(blob ?? new Uint8Array()), 409, 'Conflict');
+  });
+
+  it('URI and IP address SANs (API 7.6): in the cer and the policy, imported back; a malformed one is a 400', async () => {
+    const sans = { uniformResourceIdentifiers: ['spiffe://myapp.com/api'], ipAddresses: ['10.0.0.7', '2001:db8::1'] } satisfies SubjectAlternativeNames;
+    const created = await (await certificates.beginCreateCertificate('by-ip', { issuerName: 'Self', subject: 'CN=by-ip', subjectAlternativeNames: sans }, POLL)).pollUntilDone();
+    expect(new X509Certificate(Buffer.from(created.cer ?? new Uint8Array())).subjectAltName).toBe('URI:spiffe://myapp.com/api, IP Address:10.0.0.7, IP Address:2001:DB8:0:0:0:0:0:1');
+    expect(created.policy?.subjectAlternativeNames).toEqual(sans);
+    const pfx = Buffer.from((await secrets.getSecret('by-ip')).value ?? '', 'base64');
+    expect((await certificates.importCertificate('by-ip-copy', pfx)).policy?.subjectAlternativeNames).toEqual(sans);
+    const ip = await expectRestError(certificates.beginCreateCertificate('bad-ip', { issuerName: 'Self', subject: 'CN=x', subjectAlternativeNames: { ipAddresses: ['10.0.0.256'] } }, POLL), 400, 'BadParameter');
+    expect(ip.message).toBe("The subject alternative name '10.0.0.256' is not a valid IP address.");
+    const uri = await expectRestError(certificates.beginCreateCertificate('bad-uri', { issuerName: 'Self', subject: 'CN=x', subjectAlternativeNames: { uniformResourceIdentifiers: ['no scheme'] } }, POLL), 400, 'BadParameter');
+    expect(uri.message).toBe("The subject alternative name 'no scheme' is not a valid URI.");
   });
 
   it('refuses an unknown issuer and a SAN that is not a DNS name with 400 BadParameter', async () => {

@@ -1,5 +1,6 @@
 /** Pieces of `kv-envelope cert`: the policy from the options, SAN checks, display, and the download formats. */
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { CertificatePolicy, KeyVaultCertificate, KeyVaultCertificateWithPolicy } from '@azure/keyvault-certificates';
 import { type CertificateContent, ContentError, readSecretValue } from '../../certificates/internal/content.js';
 import { escapeUntrusted } from '../../internal/escape.js';
@@ -9,6 +10,10 @@ import { CommandError, UsageError } from '../errors.js';
 /** RFC 1123 host names; a wildcard only as the whole left-most label. */
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MAILBOX = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
+const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+// The CLI's --san prefixes for the client's subjectAlternativeNames fields (also how `show` prints them).
+const SAN_KINDS: Record<string, string> = { dnsNames: 'dns', emails: 'email', userPrincipalNames: 'upn', uniformResourceIdentifiers: 'uri', ipAddresses: 'ip' };
+type SubjectAlternativeNamesOut = Partial<Record<'dnsNames' | 'emails' | 'userPrincipalNames' | 'uniformResourceIdentifiers' | 'ipAddresses', string[]>>;
 
 function dnsName(value: string): string {
   const labels = value.split('.');
@@ -17,10 +22,10 @@ function dnsName(value: string): string {
   return value;
 }
 
-/** `--san dns:… | email:… | upn:…` as Key Vault's subjectAlternativeNames. */
-export function subjectAlternativeNames(sans: readonly string[]): { dnsNames?: string[]; emails?: string[]; userPrincipalNames?: string[] } | undefined {
+/** `--san dns:… | email:… | upn:… | uri:… | ip:…` as Key Vault's subjectAlternativeNames. */
+export function subjectAlternativeNames(sans: readonly string[]): SubjectAlternativeNamesOut | undefined {
   if (sans.length === 0) return undefined;
-  const out = { dnsNames: [] as string[], emails: [] as string[], userPrincipalNames: [] as string[] };
+  const out = { dnsNames: [] as string[], emails: [] as string[], userPrincipalNames: [] as string[], uniformResourceIdentifiers: [] as string[], ipAddresses: [] as string[] };
   for (const san of sans) {
     const i = san.indexOf(':');
     const kind = i < 0 ? '' : san.slice(0, i).toLowerCase();
@@ -28,7 +33,11 @@ export function subjectAlternativeNames(sans: readonly string[]): { dnsNames?: s
     if (kind === 'dns') out.dnsNames.push(dnsName(value));
     else if ((kind === 'email' || kind === 'upn') && MAILBOX.test(value)) (kind === 'email' ? out.emails : out.userPrincipalNames).push(value);
     else if (kind === 'email' || kind === 'upn') throw new UsageError(`--san ${kind}:${escapeUntrusted(value)} is not a valid ${kind === 'email' ? 'e-mail address' : 'user principal name (user@domain)'}`);
-    else throw new UsageError(`--san expects dns:NAME, email:ADDRESS or upn:USER@DOMAIN, got "${escapeUntrusted(san)}"`);
+    else if (kind === 'uri' && URI.test(value) && URL.canParse(value)) out.uniformResourceIdentifiers.push(value);
+    else if (kind === 'uri') throw new UsageError(`--san uri:${escapeUntrusted(value)} is not a valid URI (scheme:rest, e.g. spiffe://example.com/api)`);
+    else if (kind === 'ip' && isIP(value) !== 0) out.ipAddresses.push(value);
+    else if (kind === 'ip') throw new UsageError(`--san ip:${escapeUntrusted(value)} is not a valid IP address (IPv4 or IPv6)`);
+    else throw new UsageError(`--san expects dns:NAME, email:ADDRESS, upn:USER@DOMAIN, uri:URI or ip:ADDRESS, got "${escapeUntrusted(san)}"`);
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v.length > 0));
 }
@@ -110,7 +119,7 @@ export function summary(c: KeyVaultCertificate | KeyVaultCertificateWithPolicy) 
 export function describe(c: KeyVaultCertificate | KeyVaultCertificateWithPolicy): string {
   const s = summary(c);
   const subject = s.subject ?? (c.cer && c.cer.length > 0 ? new X509Certificate(c.cer).subject : '');
-  const sans = Object.entries(s.subjectAlternativeNames ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x: string) => `${k.replace(/Names?$|s$/, '')}:${x}`) : []));
+  const sans = Object.entries(s.subjectAlternativeNames ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x: string) => `${SAN_KINDS[k] ?? k}:${x}`) : []));
   return [
     `${s.name} version ${s.version}${s.enabled === false ? ' (disabled)' : ''}`,
     `  subject: ${escapeUntrusted(subject)}${sans.length > 0 ? `\n  SANs: ${escapeUntrusted(sans.join(', '))}` : ''}`,

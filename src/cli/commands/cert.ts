@@ -10,17 +10,18 @@ import { writeAtomically } from '../atomic-file.js';
 import { CommandError, UsageError } from '../errors.js';
 import { type Output, refuseOverwrite } from '../output.js';
 import type { VaultContext } from '../vault-context.js';
-import { confirm } from './key-helpers.js';
+import { confirm, waitUntilPurged } from './key-helpers.js';
 import { createPolicy, describe, exportableContent, notFound, summary, toPem } from './cert-helpers.js';
 
 export const CERT_HELP = `Usage: kv-envelope cert <command> [options]
 
 Commands:
-  create NAME --subject "CN=…" [--san dns:NAME|email:ADDR|upn:USER@DOMAIN]… [--validity-months N]
-         [--key-type RSA|EC] [--size 2048|3072|4096 | --curve P-256|P-384|P-521|P-256K] [--pem]
+  create NAME --subject "CN=…" [--san dns:NAME|email:ADDR|upn:USER@DOMAIN|uri:URI|ip:ADDR]… [--validity-months N]
+         [--key-type RSA|EC] [--size 2048|3072|4096 | --curve P-256|P-384|P-521|P-256K*] [--pem]
          [--not-exportable]
                       create a self-signed certificate (issuer Self; default RSA 2048, 12 months,
                       stored as PFX, or PEM with --pem). An existing NAME is an error: "cert renew"
+                      *P-256K: the real Key Vault only (the local vault refuses it)
   list [--deleted]    list certificates (or soft-deleted ones)
   show NAME           the current version: subject, SANs, validity, thumbprint, key id
   versions NAME       every version (newest first)
@@ -152,7 +153,12 @@ export async function certCommand(argv: string[], vault: () => Promise<VaultCont
       return 0;
     }
     default: {
-      await certs.purgeDeletedCertificate(name);
+      await certs.purgeDeletedCertificate(name).catch((err: unknown) => {
+        if ((err as { statusCode?: unknown })?.statusCode === 404) throw new CommandError('CERTIFICATE_NOT_DELETED', `certificate ${name} is not soft-deleted: delete it first (kv-envelope cert delete ${name})`);
+        throw err;
+      });
+      // why: a purge completes after the 204 (1–5 s on Azure); "purged" is printed once it is gone.
+      await waitUntilPurged(() => certs.getDeletedCertificate(name), `certificate ${name}`);
       out.result(`purged ${name}`, { name, purged: true });
       return 0;
     }

@@ -37,6 +37,8 @@ function impliedPolicy(der: Buffer, material: KeyMaterial, pem: boolean): Record
   for (const name of sansRaw ? AsnConvert.parse(sansRaw, SubjectAlternativeName) : []) {
     if (name.dNSName) (sans.dns_names ??= []).push(name.dNSName);
     else if (name.rfc822Name) (sans.emails ??= []).push(name.rfc822Name);
+    else if (name.uniformResourceIdentifier) (sans.uris ??= []).push(name.uniformResourceIdentifier);
+    else if (name.iPAddress) (sans.ipAddresses ??= []).push(name.iPAddress);
     else if (name.otherName?.typeId === UPN_OID) (sans.upns ??= []).push(x509.subjectAltName?.match(/othername:UPN:([^,]+)/i)?.[1] ?? '');
   }
   const keyUsageRaw = extension(id_ce_keyUsage);

@@ -8,7 +8,9 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, AttributeValue, DirectoryString, GeneralName, Name, OtherName, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import { isIP } from 'node:net';
 import { badParameter } from '../http/errors.js';
+import type { SubjectAlternativeNamesWire } from './records.js';
 
 // Attribute types Key Vault subjects use (RFC 4514 names plus the Windows spellings S and E).
 const ATTRIBUTE_TYPES: Record<string, { oid: string; kind: 'utf8' | 'printable' | 'ia5' }> = {
@@ -89,22 +91,31 @@ export function isDnsName(name: string): boolean {
  *
  * @throws {VaultHttpError} 400 naming the first DNS name, e-mail or UPN that is not valid.
  */
-export function assertSubjectAlternativeNames(sans: { dns_names?: string[]; emails?: string[]; upns?: string[] }): void {
+export function assertSubjectAlternativeNames(sans: SubjectAlternativeNamesWire): void {
   const dns = sans.dns_names?.find((n) => !isDnsName(n));
   if (dns !== undefined) throw badParameter(`The subject alternative name '${dns}' is not a valid DNS name.`);
   const email = sans.emails?.find((n) => !EMAIL.test(n));
   if (email !== undefined) throw badParameter(`The subject alternative name '${email}' is not a valid e-mail address.`);
   const upn = sans.upns?.find((n) => !EMAIL.test(n));
   if (upn !== undefined) throw badParameter(`The subject alternative name '${upn}' is not a valid user principal name.`);
+  const uri = sans.uris?.find((n) => !URI.test(n) || !URL.canParse(n));
+  if (uri !== undefined) throw badParameter(`The subject alternative name '${uri}' is not a valid URI.`);
+  const ip = sans.ipAddresses?.find((n) => isIP(n) === 0);
+  if (ip !== undefined) throw badParameter(`The subject alternative name '${ip}' is not a valid IP address.`);
 }
 
+// An absolute URI (RFC 3986: scheme ":" ...) without spaces; URL.canParse checks the rest.
+const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+
 /** The GeneralNames of a policy's subject alternative names (UPNs as Microsoft's otherName). */
-export function generalNames(sans: { dns_names?: string[]; emails?: string[]; upns?: string[] }): GeneralName[] {
+export function generalNames(sans: SubjectAlternativeNamesWire): GeneralName[] {
   return [
     ...(sans.dns_names ?? []).map((dNSName) => new GeneralName({ dNSName })),
     ...(sans.emails ?? []).map((rfc822Name) => new GeneralName({ rfc822Name })),
     ...(sans.upns ?? []).map(
       (upn) => new GeneralName({ otherName: new OtherName({ typeId: UPN_OID, value: AsnConvert.serialize(new DirectoryString({ utf8String: upn })) }) }),
     ),
+    ...(sans.uris ?? []).map((uniformResourceIdentifier) => new GeneralName({ uniformResourceIdentifier })),
+    ...(sans.ipAddresses ?? []).map((iPAddress) => new GeneralName({ iPAddress })),
   ];
 }

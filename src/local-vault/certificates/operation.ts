@@ -42,13 +42,14 @@ export async function startVersion(state: VaultState, record: CertificateRecord,
   const policy = record.policy;
   const reused = policy.key_props.reuse_key ? currentKeyMaterial(state, record.name) : undefined;
   const material = reused && sameKind(reused, policy) ? reused : await generateMaterial(keySpec(policy));
+  const csr = certificateSigningRequest(policy, material).toString('base64');
   const version = newVersionId();
   const pending = { version, attributes: { enabled: false, created: at, updated: at }, pendingKey: material, ...(tags ? { tags } : {}) };
   record.versions.push(pending);
   const operation: CertificateOperationRecord = {
     version,
     issuer: { ...policy.issuer },
-    csr: certificateSigningRequest(policy, material).toString('base64'),
+    csr,
     status: 'inProgress',
     statusDetails: IN_PROGRESS_DETAILS,
     cancellationRequested: false,
@@ -58,10 +59,17 @@ export async function startVersion(state: VaultState, record: CertificateRecord,
   state.markChanged();
   const issuer = policy.issuer.name;
   if (issuer === 'Self') {
-    await completeVersion(state, record, pending, material, selfSignedCertificate(policy, material, at), [], at);
-    pending.attributes.enabled = enabled;
-    operation.status = 'completed';
-    delete operation.statusDetails;
+    try {
+      await completeVersion(state, record, pending, material, selfSignedCertificate(policy, material, at), [], at);
+      pending.attributes.enabled = enabled;
+      operation.status = 'completed';
+      delete operation.statusDetails;
+    } catch (error) {
+      // As the service: the operation fails (the next create clears it), it never hangs in progress.
+      operation.status = 'failed';
+      operation.statusDetails = 'The certificate request failed.';
+      operation.error = { code: 'CertificateCreationFailed', message: `The local vault could not issue the self-signed certificate: ${error instanceof Error ? error.message : String(error)}` };
+    }
   } else if (issuer !== 'Unknown') {
     const provider = state.issuers.get(issuer.toLowerCase())?.provider ?? 'unknown';
     operation.status = 'failed';

@@ -76,14 +76,11 @@ function x509Props(value: unknown, base: CertificatePolicyWire['x509_props'] | u
   const props = optionalObject(value, 'x509_props') ?? {};
   const subject = props.subject ?? base?.subject ?? '';
   if (typeof subject !== 'string') throw badParameter("The parameter 'subject' must be a string.");
-  const sansIn: Record<string, unknown> | undefined = props.sans === undefined ? base?.sans : optionalObject(props.sans, 'sans');
+  const sansIn: Record<string, unknown> | undefined = props.sans === undefined ? { ...base?.sans } : optionalObject(props.sans, 'sans');
   const sans: NonNullable<CertificatePolicyWire['x509_props']['sans']> = {};
-  for (const field of ['dns_names', 'emails', 'upns'] as const) {
+  for (const field of ['dns_names', 'emails', 'upns', 'uris', 'ipAddresses'] as const) {
     const list = strings(sansIn?.[field], field);
     if (list && list.length > 0) sans[field] = list;
-  }
-  if (sansIn && (strings(sansIn.uris, 'uris')?.length ?? 0) + (strings(sansIn.ipAddresses, 'ipAddresses')?.length ?? 0) > 0) {
-    throw badParameter('Subject alternative names of type URI or IP address are not supported by this vault.');
   }
   if (subject === '' && Object.keys(sans).length === 0) {
     throw badParameter('The certificate policy must specify a subject or at least one subject alternative name.');

@@ -22,13 +22,16 @@ export interface LifetimeActionWire {
   action: { action_type: 'AutoRenew' | 'EmailContacts' };
 }
 
+/** A policy's subject alternative names in the wire shape (`uris` and `ipAddresses` since API 7.6). */
+export interface SubjectAlternativeNamesWire { dns_names?: string[]; emails?: string[]; upns?: string[]; uris?: string[]; ipAddresses?: string[] }
+
 /** A certificate policy in the service's wire shape, with every default filled in. */
 export interface CertificatePolicyWire {
   key_props: { exportable: boolean; kty: 'RSA' | 'RSA-HSM' | 'EC' | 'EC-HSM'; key_size?: number; crv?: string; reuse_key: boolean };
   secret_props: { contentType: CertificateContentType };
   x509_props: {
     subject: string;
-    sans?: { dns_names?: string[]; emails?: string[]; upns?: string[] };
+    sans?: SubjectAlternativeNamesWire;
     ekus: string[];
     key_usage: string[];
     validity_months: number;
