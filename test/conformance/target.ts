@@ -18,6 +18,7 @@ import {
   type HttpMethods,
   type PipelinePolicy,
 } from '@azure/core-rest-pipeline';
+import type { CertificateClient } from '@azure/keyvault-certificates';
 import type { KeyClient } from '@azure/keyvault-keys';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { randomBytes } from 'node:crypto';
@@ -132,10 +133,12 @@ export async function rawRequest(target: Target, method: HttpMethods, path: stri
  * Deletes and purges every object this run created on Azure (best effort; the local vault is
  * simply closed). Objects already gone are skipped.
  */
-export async function cleanUp(target: Target, clients: { keys?: KeyClient; secrets?: SecretClient }): Promise<void> {
+export async function cleanUp(target: Target, clients: { keys?: KeyClient; secrets?: SecretClient; certificates?: CertificateClient }): Promise<void> {
   if (target.local === undefined) {
     for (const name of target.created) {
-      const { keys, secrets } = clients;
+      const { keys, secrets, certificates } = clients;
+      if (certificates) await certificates.beginDeleteCertificate(name).then((p) => p.pollUntilDone()).catch(() => undefined);
+      if (certificates) await certificates.purgeDeletedCertificate(name).catch(() => undefined);
       if (keys) await keys.beginDeleteKey(name).then((p) => p.pollUntilDone()).catch(() => undefined);
       if (keys) await keys.purgeDeletedKey(name).catch(() => undefined);
       if (secrets) await secrets.beginDeleteSecret(name).then((p) => p.pollUntilDone()).catch(() => undefined);
