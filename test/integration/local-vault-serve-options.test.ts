@@ -8,7 +8,7 @@
  * keys intact); the admin endpoint reached with a token that is not HOME/token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,38 @@ describe('vault serve --flavour managed-hsm --auth any-bearer, vault time advanc
       const listed = await getJson(served, '/keys?api-version=2025-07-01', readFileSync(served.tokenFile, 'utf8'));
       expect(listed.status).toBe(200);
       expect(listed.json.value).toHaveLength(1);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it('a custom role from --role-definitions FILE: assigned by the CLI, enforced by the served vault with its notDataActions', async () => {
+    // Adversary: a principal given a custom "read keys but never unwrap" role that tries to unwrap
+    // and to create; a role name the file does not define.
+    const home = join(root, 'custom-roles');
+    const file = join(root, 'roles.json');
+    writeFileSync(file, JSON.stringify({
+      roleName: 'Key Reader No Unwrap',
+      permissions: [{ dataActions: ['Microsoft.KeyVault/vaults/keys/*'], notDataActions: ['Microsoft.KeyVault/vaults/keys/unwrap/action', 'Microsoft.KeyVault/vaults/keys/create/action'] }],
+    }));
+    const served = await serve(home, ['--auth', 'any-bearer', '--role-definitions', file]);
+    try {
+      const setup = new KeyClient(served.url, { getToken: async () => ({ token: readFileSync(served.tokenFile, 'utf8'), expiresOnTimestamp: Date.now() + 3_600_000 }) }, { tlsOptions: { ca: readFileSync(served.caFile, 'utf8') }, disableChallengeResourceVerification: true, ...FAST_RETRY });
+      await setup.createRsaKey('kek');
+      const assigned = await runCli(['vault', 'role', 'assign', 'reader-app', 'Key Reader No Unwrap', '--role-definitions', file, '--json'], { cwd: root, env: { KV_ENVELOPE_HOME: home } });
+      expect(assigned.code, assigned.stderr).toBe(0);
+      expect(JSON.parse(assigned.stdout)).toMatchObject({ principal: 'reader-app', role: 'Key Reader No Unwrap' });
+      const undefinedRole = await runCli(['vault', 'role', 'assign', 'x', 'Key Writer', '--role-definitions', file], { cwd: root, env: { KV_ENVELOPE_HOME: home } });
+      expect(undefinedRole.code).toBe(2);
+
+      const app = { getToken: async () => ({ token: handMade('reader-app'), expiresOnTimestamp: Date.now() + 3_600_000 }) };
+      const client = new KeyClient(served.url, app, { tlsOptions: { ca: readFileSync(served.caFile, 'utf8') }, disableChallengeResourceVerification: true, ...FAST_RETRY });
+      const key = await client.getKey('kek');
+      expect(key.name).toBe('kek');
+      await expect(client.createRsaKey('mine')).rejects.toMatchObject({ statusCode: 403 });
+      const crypto = client.getCryptographyClient('kek');
+      const wrapped = await crypto.wrapKey('RSA-OAEP-256', new Uint8Array(32).fill(7));
+      await expect(crypto.unwrapKey('RSA-OAEP-256', wrapped.result)).rejects.toMatchObject({ statusCode: 403, message: expect.stringContaining('keys/unwrap/action') });
     } finally {
       await served.stop();
     }
