@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalKeyVault } from '../../src/local-vault/index.js';
-import { main } from '../../src/cli/main.js';
-import { vaultContext } from '../../src/cli/vault-context.js';
+import { mainAs } from './main-as.js';
 
 const VALUE = 'roles-test-secret-value';
 let root: string;
@@ -22,21 +21,10 @@ let stderr: string;
 
 /** `main` in-process as `principal`; stdout and stderr captured. */
 async function as(principal: string, argv: string[]): Promise<number> {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return await main(argv, { openVault: async () => vaultContext(vault.url, vault.credential(principal), vault.clientOptions, 'test', root, undefined) });
-  } finally {
-    vi.restoreAllMocks();
-  }
+  const run = await mainAs(vault, root, principal, argv);
+  stdout = run.stdout;
+  stderr = run.stderr;
+  return run.code;
 }
 
 beforeAll(async () => {

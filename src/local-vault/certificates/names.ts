@@ -92,20 +92,23 @@ export function isDnsName(name: string): boolean {
  * @throws {VaultHttpError} 400 naming the first DNS name, e-mail or UPN that is not valid.
  */
 export function assertSubjectAlternativeNames(sans: SubjectAlternativeNamesWire): void {
-  const dns = sans.dns_names?.find((n) => !isDnsName(n));
-  if (dns !== undefined) throw badParameter(`The subject alternative name '${dns}' is not a valid DNS name.`);
-  const email = sans.emails?.find((n) => !EMAIL.test(n));
-  if (email !== undefined) throw badParameter(`The subject alternative name '${email}' is not a valid e-mail address.`);
-  const upn = sans.upns?.find((n) => !EMAIL.test(n));
-  if (upn !== undefined) throw badParameter(`The subject alternative name '${upn}' is not a valid user principal name.`);
-  const uri = sans.uris?.find((n) => !URI.test(n) || !URL.canParse(n));
-  if (uri !== undefined) throw badParameter(`The subject alternative name '${uri}' is not a valid URI.`);
-  const ip = sans.ipAddresses?.find((n) => isIP(n) === 0);
-  if (ip !== undefined) throw badParameter(`The subject alternative name '${ip}' is not a valid IP address.`);
+  for (const [field, valid, what] of SAN_CHECKS) {
+    const bad = sans[field]?.find((n) => !valid(n));
+    if (bad !== undefined) throw badParameter(`The subject alternative name '${bad}' is not a valid ${what}.`);
+  }
 }
 
 // An absolute URI (RFC 3986: scheme ":" ...) without spaces; URL.canParse checks the rest.
 const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+
+/** Each kind of subject alternative name, its check and its name in the 400, in the order checked. */
+const SAN_CHECKS: readonly [keyof SubjectAlternativeNamesWire, (name: string) => boolean, string][] = [
+  ['dns_names', isDnsName, 'DNS name'],
+  ['emails', (n) => EMAIL.test(n), 'e-mail address'],
+  ['upns', (n) => EMAIL.test(n), 'user principal name'],
+  ['uris', (n) => URI.test(n) && URL.canParse(n), 'URI'],
+  ['ipAddresses', (n) => isIP(n) !== 0, 'IP address'],
+];
 
 /** The GeneralNames of a policy's subject alternative names (UPNs as Microsoft's otherName). */
 export function generalNames(sans: SubjectAlternativeNamesWire): GeneralName[] {

@@ -7,9 +7,7 @@
  *
  * @module
  */
-import type { VaultOperation } from '../service/operation.js';
-
-type MethodTable = Partial<Record<string, VaultOperation>>;
+import type { CollectionRoutes, MethodTable } from './router.js';
 
 /** The routes of the certificates collection, in router.ts's shape. */
 export const CERTIFICATE_ROUTES = {
@@ -32,16 +30,7 @@ export const CERTIFICATE_ROUTES = {
     object: { GET: 'getDeletedCertificate', DELETE: 'purgeDeletedCertificate' },
     recover: 'recoverDeletedCertificate',
   },
-} as const satisfies {
-  noun: string;
-  list: VaultOperation;
-  restore: VaultOperation;
-  object: MethodTable;
-  objectActions: Record<string, MethodTable>;
-  version: MethodTable;
-  versionActions: Record<string, MethodTable>;
-  deleted: { list: VaultOperation; object: MethodTable; recover: VaultOperation };
-};
+} as const satisfies CollectionRoutes;
 
 const CONTACTS: MethodTable = { GET: 'getCertificateContacts', PUT: 'setCertificateContacts', DELETE: 'deleteCertificateContacts' };
 const ISSUERS: MethodTable = { GET: 'getCertificateIssuers' };

@@ -16,7 +16,8 @@ export interface Route {
   version: string;
 }
 
-type MethodTable = Partial<Record<string, VaultOperation>>;
+/** The operation of each HTTP method on one path. */
+export type MethodTable = Partial<Record<string, VaultOperation>>;
 
 // Key Vault object names: 1-127 characters of 0-9, a-z, A-Z and '-'.
 const OBJECT_NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -50,8 +51,8 @@ const SECRET_ACTIONS: Record<string, MethodTable> = {
 const SECRET: MethodTable = { GET: 'getSecret', PATCH: 'updateSecret', PUT: 'setSecret', DELETE: 'deleteSecret' };
 const SECRET_VERSION: MethodTable = { GET: 'getSecret', PATCH: 'updateSecret' };
 
-/** The routes of one object collection (`keys`, `secrets`) and of its deleted objects. */
-interface CollectionRoutes {
+/** The routes of one object collection (`keys`, `secrets`, `certificates`) and of its deleted objects. */
+export interface CollectionRoutes {
   noun: string;
   list: VaultOperation;
   restore: VaultOperation;
