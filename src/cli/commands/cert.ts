@@ -10,7 +10,7 @@ import { writeAtomically } from '../atomic-file.js';
 import { CommandError, UsageError } from '../errors.js';
 import { type Output, refuseOverwrite } from '../output.js';
 import type { VaultContext } from '../vault-context.js';
-import { confirm, waitUntilPurged } from './key-helpers.js';
+import { confirmPurge, waitUntilPurged } from './key-helpers.js';
 import { createPolicy, describe, exportableContent, notFound, summary, toPem } from './cert-helpers.js';
 
 export const CERT_HELP = `Usage: kv-envelope cert <command> [options]
@@ -85,9 +85,7 @@ export async function certCommand(argv: string[], vault: () => Promise<VaultCont
   if (sub === 'download') refuseOverwrite(output, values.force);
   const imported = sub === 'import' ? await importInput(file!, values['password-file']) : undefined;
   if (sub === 'purge' && values.yes !== true) {
-    const answer = await confirm(`Permanently delete certificate ${name} (and its key and secret)? It cannot be recovered. Type the name to confirm: `, name);
-    if (answer === undefined) throw new UsageError('cert purge is permanent: give --yes (there is no terminal to ask on)');
-    if (!answer) throw new UsageError(`not confirmed (the answer was not "${name}"): nothing purged`);
+    await confirmPurge('cert purge', name, `Permanently delete certificate ${name} (and its key and secret)? It cannot be recovered. Type the name to confirm: `);
   }
   const v = await vault();
   // Loaded here, not at start-up: other commands do not pay for the certificates client.

@@ -64,6 +64,17 @@ export async function confirm(question: string, expected: string): Promise<boole
   }
 }
 
+/**
+ * Before a purge without `--yes`: asks on the terminal for the object's name.
+ *
+ * @throws {UsageError} when there is no terminal to ask on, or the answer is not `name`.
+ */
+export async function confirmPurge(command: string, name: string, question: string): Promise<void> {
+  const answer = await confirm(question, name);
+  if (answer === undefined) throw new UsageError(`${command} is permanent: give --yes (there is no terminal to ask on)`);
+  if (!answer) throw new UsageError(`not confirmed (the answer was not "${name}"): nothing purged`);
+}
+
 export function summary(key: KeyVaultKey) {
   return {
     name: key.name,

@@ -8,7 +8,7 @@ import { writeAtomically } from '../atomic-file.js';
 import { CommandError, UsageError } from '../errors.js';
 import { type Output, refuseOverwrite } from '../output.js';
 import type { VaultContext } from '../vault-context.js';
-import { checkCreateOptions, confirm, createKey, describe, notFound, summary, waitUntilPurged } from './key-helpers.js';
+import { checkCreateOptions, confirmPurge, createKey, describe, notFound, summary, waitUntilPurged } from './key-helpers.js';
 
 export const KEY_HELP = `Usage: kv-envelope key <command> [options]
 
@@ -69,9 +69,7 @@ export async function keyCommand(argv: string[], vault: () => Promise<VaultConte
   if (sub === 'backup') refuseOverwrite(values.output!, values.force);
   if (sub === 'create') checkCreateOptions(values.kty, values.size);
   if (sub === 'purge' && values.yes !== true) {
-    const answer = await confirm(`Permanently delete ${name}? It cannot be recovered, and envelopes under it can never be decrypted. Type the key name to confirm: `, name);
-    if (answer === undefined) throw new UsageError('key purge is permanent: give --yes (there is no terminal to ask on)');
-    if (!answer) throw new UsageError(`not confirmed (the answer was not "${name}"): nothing purged`);
+    await confirmPurge('key purge', name, `Permanently delete ${name}? It cannot be recovered, and envelopes under it can never be decrypted. Type the key name to confirm: `);
   }
   const v = await vault();
   const keys = v.keyClient;

@@ -6,7 +6,7 @@ import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
 import { CommandError, UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import type { VaultContext } from '../vault-context.js';
-import { confirm, waitUntilPurged } from './key-helpers.js';
+import { confirmPurge, waitUntilPurged } from './key-helpers.js';
 import { describe, missing, notFound, secretClient, summary } from './secret-helpers.js';
 
 interface ManageValues {
@@ -16,9 +16,7 @@ interface ManageValues {
 
 export async function manageSecret(sub: string, name: string, values: ManageValues, vault: () => Promise<VaultContext>, out: Output): Promise<number> {
   if (sub === 'purge' && values.yes !== true) {
-    const answer = await confirm(`Permanently delete the secret ${name}? Every version is lost for good. Type the secret name to confirm: `, name);
-    if (answer === undefined) throw new UsageError('secret purge is permanent: give --yes (there is no terminal to ask on)');
-    if (!answer) throw new UsageError(`not confirmed (the answer was not "${name}"): nothing purged`);
+    await confirmPurge('secret purge', name, `Permanently delete the secret ${name}? Every version is lost for good. Type the secret name to confirm: `);
   }
   const client = secretClient(await vault());
   switch (sub) {
