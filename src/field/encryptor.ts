@@ -9,7 +9,7 @@ import type { CachePartition } from '../cache/internal/partition.js';
 import { bindIsCurrent, canTellCurrency } from '../cache/internal/staleness.js';
 import { DecryptionFailedError, EnvelopeMalformedError } from '../errors.js';
 import {
-  FIELD_PREFIX_LENGTH, FIELD_SIV_VERSION, type FieldKind, KEY_REF_LENGTH, fieldKind, keyRefHex,
+  FIELD_GCM_OVERHEAD, FIELD_GCM_VERSION, FIELD_PREFIX_LENGTH, FIELD_SIV_VERSION, type FieldKind, KEY_REF_LENGTH, fieldKind, keyRefHex,
 } from '../format/field.js';
 import { Limits } from '../format/limits.js';
 import { assertBytes, assertString, fromUtf8, utf8 } from '../internal/bytes.js';
@@ -144,16 +144,27 @@ export class FieldEncryptor {
    * Deterministic encryption (AES-SIV): equal values under one `keyName` and `aad` give equal
    * ciphertexts, so the column can be searched by equality. Leaks equality, nothing else.
    */
-  async encryptDeterministic(value: string | Uint8Array, options: DeterministicOptions): Promise<Uint8Array> {
-    const plaintext = toBytes(value);
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    assertString(options.keyName, 'options.keyName', 256);
-    if (options.keyName.startsWith(BLIND_INDEX_PREFIX)) throw new RangeError(`options.keyName must not start with ${BLIND_INDEX_PREFIX} (reserved for blind index keys)`);
-    // Stores key names by their UTF-8 bytes: names differing only in lone surrogates would collide.
-    if (!options.keyName.isWellFormed()) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
-    checkAad(options.aad);
-    const aad = aadBytes(options.aad);
-    const dek = await this.#named.get(options.keyName, options.signal);
+  encryptDeterministic(value: string | Uint8Array, options: DeterministicOptions): Promise<Uint8Array> {
+    // Not `async`: with the named key loaded (the common case) it settles without an await.
+    try {
+      const plaintext = toBytes(value);
+      if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+      assertString(options.keyName, 'options.keyName', 256);
+      if (options.keyName.startsWith(BLIND_INDEX_PREFIX)) throw new RangeError(`options.keyName must not start with ${BLIND_INDEX_PREFIX} (reserved for blind index keys)`);
+      // Stores key names by their UTF-8 bytes: names differing only in lone surrogates would collide.
+      if (!options.keyName.isWellFormed()) throw new RangeError('options.keyName must be well-formed Unicode (no lone surrogates)');
+      checkAad(options.aad);
+      const aad = aadBytes(options.aad);
+      options.signal?.throwIfAborted();
+      const dek = this.#named.peek(options.keyName);
+      if (dek !== undefined) return Promise.resolve(this.#sealSiv(dek, plaintext, aad));
+      return this.#named.get(options.keyName, options.signal).then((d) => this.#sealSiv(d, plaintext, aad));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #sealSiv(dek: FieldDek, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
     const prefix = new Uint8Array(FIELD_PREFIX_LENGTH);
     prefix[0] = FIELD_SIV_VERSION;
     prefix.set(dek.keyRef, 1);
@@ -174,10 +185,16 @@ export class FieldEncryptor {
     // Not `async`: a hot-memo hit settles without an async frame or an await.
     try {
       assertBytes(ciphertext, 'ciphertext');
-      checkAad(options?.aad);
+      const aad = options?.aad;
+      checkAad(aad);
+      // The common case first: a randomized value under the DEK read last (checks as fieldKind's).
+      if (ciphertext[0] === FIELD_GCM_VERSION && ciphertext.length >= FIELD_GCM_OVERHEAD) {
+        const dek = this.#hotDek(ciphertext);
+        if (dek !== undefined) return Promise.resolve(this.#gcm.open(dek.expose(), ciphertext, aad));
+      }
       const kind = fieldKind(ciphertext);
       const dek = this.#hotDek(ciphertext);
-      if (dek !== undefined) return Promise.resolve(this.#open(dek, ciphertext, kind, options?.aad));
+      if (dek !== undefined) return Promise.resolve(this.#open(dek, ciphertext, kind, aad));
       return this.#decryptCold(ciphertext, kind, options);
     } catch (err) {
       return Promise.reject(err);
@@ -242,12 +259,19 @@ export class FieldEncryptor {
    * const candidates = await db.query('SELECT * FROM users WHERE email_bidx = $1', [await fields.blindIndex(query, emailIndex)]);
    * ```
    */
-  async blindIndex(value: string | Uint8Array | readonly (string | Uint8Array)[], options: BlindIndexOptions): Promise<number> {
-    const values: readonly (string | Uint8Array)[] = Array.isArray(value) ? value : [value as string | Uint8Array];
-    if (values.length === 0) throw new RangeError('value must hold at least one value');
-    const definition = this.#indexes.definition(options, values.length);
-    const record = await this.#named.get(definition.keyName, options.signal);
-    return computeBlindIndex(this.#indexes.key(record, definition), definition, values);
+  blindIndex(value: string | Uint8Array | readonly (string | Uint8Array)[], options: BlindIndexOptions): Promise<number> {
+    // Not `async`: with the index key loaded (the common case) it settles without an await.
+    try {
+      const values: readonly (string | Uint8Array)[] = Array.isArray(value) ? value : [value as string | Uint8Array];
+      if (values.length === 0) throw new RangeError('value must hold at least one value');
+      const definition = this.#indexes.definition(options, values.length);
+      options.signal?.throwIfAborted();
+      const record = this.#named.peek(definition.keyName);
+      if (record !== undefined) return Promise.resolve(computeBlindIndex(this.#indexes.key(record, definition), definition, values));
+      return this.#named.get(definition.keyName, options.signal).then((r) => computeBlindIndex(this.#indexes.key(r, definition), definition, values));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**

@@ -61,6 +61,10 @@ export function deriveIndexKey(dek: Uint8Array, definition: Uint8Array): KeyObje
   }
 }
 
+/** `u32 1` then room for a value's length and up to 1,016 bytes of UTF-8 (single-value indexes). */
+const SCRATCH = Buffer.alloc(1024);
+SCRATCH.writeUInt32BE(1, 0);
+
 /**
  * The index value of `values` (one value, or several for a compound index) under the index key
  * `key` (from {@link deriveIndexKey}), keeping `bits` bits, after `apply` (the transforms).
@@ -74,10 +78,19 @@ export function computeBlindIndex(key: KeyObject, index: { readonly bits: number
     // The common case, without the intermediate buffers: the same bytes as encodeParts([utf8(v)]).
     if (!only.isWellFormed()) throw new RangeError('value must be well-formed Unicode');
     const v = index.apply(only);
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32BE(1, 0);
-    head.writeUInt32BE(Buffer.byteLength(v, 'utf8'), 4);
-    hmac.update(head).update(v, 'utf8');
+    // One update: `u32 1 ‖ u32 len ‖ UTF-8(v)` written into a scratch buffer (HMAC copies it at
+    // once; the bytes are the value, so they are zeroed after). Long values take two updates.
+    if (v.length * 3 <= SCRATCH.length - 8) {
+      const n = SCRATCH.write(v, 8, 'utf8');
+      SCRATCH.writeUInt32BE(n, 4);
+      hmac.update(SCRATCH.subarray(0, 8 + n));
+      SCRATCH.fill(0, 8, 8 + n);
+    } else {
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(1, 0);
+      head.writeUInt32BE(Buffer.byteLength(v, 'utf8'), 4);
+      hmac.update(head).update(v, 'utf8');
+    }
   } else {
     const parts = values.map((v, i) => {
       if (typeof v === 'string') {

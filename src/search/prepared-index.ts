@@ -70,10 +70,19 @@ export class BlindIndexKeys {
 
 function unchanged(s: Snapshot, o: BlindIndexOptions, arity: number): boolean {
   if (s.arity !== arity || s.name !== o.name || s.bits !== o.bits || s.aad !== o.aad || s.transform !== o.transform) return false;
-  const parts = transformParts(o.transform);
-  if (parts.length !== s.parts.length) return false;
-  for (let i = 0; i < parts.length; i++) if (parts[i] !== s.parts[i]) return false;
-  return true;
+  // transformParts(o.transform) compared with s.parts, without building it (this runs per value).
+  const t: unknown = o.transform;
+  const list: readonly unknown[] = Array.isArray(t) ? t : t === undefined ? [] : [t];
+  const parts = s.parts;
+  if (parts[0] !== list.length) return false;
+  let j = 1;
+  for (const item of list) {
+    if (parts[j++] !== item) return false;
+    if (item !== null && typeof item === 'object') {
+      if (parts[j++] !== (item as { id?: unknown }).id || parts[j++] !== (item as { apply?: unknown }).apply) return false;
+    }
+  }
+  return j === parts.length;
 }
 
 /** The transform list flattened to comparable values (a custom transform: itself, id, apply). */

@@ -125,6 +125,24 @@ describe('decrypt side: every memo ends with its cache entry (TTL), whatever the
     expect((err as EnvelopeError).code).toBe('ERR_KEY_DISABLED');
   });
 
+  it('blind index keys: the same bound, also on the await-free path a loaded key takes', async () => {
+    const kek = new RotatingKek();
+    const keyStore = new MemoryKeyStore();
+    const def = { name: 'users.email', bits: 16 } as const;
+    const first = await new FieldEncryptor({ keks: kek, keyStore }).blindIndex('ada', def);
+    const clock = new Clock();
+    const fields = new FieldEncryptor({ keks: kek, keyStore, unwrappedKeyCache: new UnwrappedKeyCache({ ttlMs: TTL, now: clock.now }) });
+    expect(await fields.blindIndex('ada', def)).toBe(first);
+    kek.disable(kek.currentId);
+    clock.ms += TTL - 1;
+    expect(await fields.blindIndex('ada', def)).toBe(first); // served by the loaded key, no KEK call
+    clock.ms += 1;
+    expect(((await errorOf(fields.blindIndex('ada', def))) as EnvelopeError).code).toBe('ERR_KEY_DISABLED');
+    // An aborted signal is refused before any work, loaded key or not.
+    const aborted = AbortSignal.abort(new Error('stop'));
+    expect(((await errorOf(fields.blindIndex('ada', { ...def, signal: aborted }))) as Error).message).toBe('stop');
+  });
+
   it('a named key found in a warm cache ends with that entry, not ttlMs after it was first used to encrypt', async () => {
     const kek = new RotatingKek();
     const keyStore = new MemoryKeyStore();

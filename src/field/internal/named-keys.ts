@@ -15,6 +15,8 @@ interface Memo {
   readonly promise: Promise<FieldDek>;
   /** Infinity until the load settles. */
   expiresAt: number;
+  /** The key once the load has settled (what {@link NamedKeys.peek} hands out). */
+  value?: FieldDek;
 }
 
 /** Named keys by name; loads are shared by every caller of one name. */
@@ -40,12 +42,22 @@ export class NamedKeys {
       memo = undefined;
     }
     if (memo === undefined) {
-      const m: Memo = { promise: this.#load(name).then((r) => ((m.expiresAt = r.expiresAt), r.dek)), expiresAt: Infinity };
+      const m: Memo = { promise: this.#load(name).then((r) => ((m.expiresAt = r.expiresAt), (m.value = r.dek))), expiresAt: Infinity };
       this.#memos.set(name, m);
       m.promise.catch(() => this.#memos.get(name) === m && this.#memos.delete(name));
       memo = m;
     }
     return raceAbort(memo.promise, signal);
+  }
+
+  /**
+   * The DEK named `name` when its load has settled and not expired, else undefined (then use
+   * {@link get}). Lets a hot path skip an await; same expiry rule as `get`.
+   */
+  peek(name: string): FieldDek | undefined {
+    const memo = this.#memos.get(name);
+    if (memo === undefined || memo.value === undefined || this.#cache.now() >= memo.expiresAt) return undefined;
+    return memo.value;
   }
 
   /** Forgets every named key: the next use reads its record again (same DEK). */
