@@ -142,7 +142,7 @@ export async function insertSelect({ db, schema, kv, pg, opts, results }) {
   if (n !== opts.rows) throw new Error(`bench: ${n} encrypted rows, expected ${opts.rows}`);
 
   // Lookups, interleaved one by one (order alternating).
-  const plainMs = [], encMs = [], encRowMs = [], candidates = [];
+  const plainMs = [], encMs = [], encRowMs = [], queryMs = [], candidates = [];
   const dec = async (bytes, col, id) => new TextDecoder().decode(await fields.decrypt(bytes, { aad: aad(col, id) }));
   for (let i = 0; i < opts.lookups; i++) {
     const p = people[(i * 7919) % people.length];
@@ -154,7 +154,10 @@ export async function insertSelect({ db, schema, kv, pg, opts, results }) {
     };
     const encLookup = async () => {
       const a = performance.now();
-      const { rows: er } = await conn.query(`SELECT * FROM ${schema}.enc WHERE email_bidx = $1`, [await fields.blindIndex(p.email, index)]);
+      const bidx = await fields.blindIndex(p.email, index);
+      const q0 = performance.now();
+      const { rows: er } = await conn.query(`SELECT * FROM ${schema}.enc WHERE email_bidx = $1`, [bidx]);
+      queryMs.push(performance.now() - q0);
       candidates.push(er.length);
       const hits = [];
       for (const r of er) if ((await dec(r.email, 'email', r.id)) === p.email) hits.push(r);
@@ -181,12 +184,14 @@ export async function insertSelect({ db, schema, kv, pg, opts, results }) {
   const bound = {
     insert: perRow(t.plainInsert) / (perRow(t.plainInsert) + 3 * floor.seal + floor.hmac),
     select: perRow(t.plainSelect) / (perRow(t.plainSelect) + 3 * floor.open),
-    lookup: (q(plainMs, 0.5) * 1000 + floor.hmac + q(candidates, 0.5) * floor.open) / (q(plainMs, 0.5) * 1000),
+    // The blind index query itself returns every candidate row (a heap page each): measured.
+    lookup: (q(queryMs, 0.5) * 1000 + floor.hmac + q(candidates, 0.5) * floor.open) / (q(plainMs, 0.5) * 1000),
   };
   const table = [
     ['insert 3 encrypted columns + blind index', `${fmt(rate(t.encInsert))} rows/s`, `${fmt(rate(t.plainInsert))} rows/s`, range(ratios.insert), `${bound.insert.toFixed(2)}x`, '≥ 0.7x'],
     ['select + decrypt 3 columns', `${fmt(rate(t.encSelect))} rows/s`, `${fmt(rate(t.plainSelect))} rows/s`, range(ratios.select), `${bound.select.toFixed(2)}x`, '≥ 0.7x'],
     ['equality lookup p50 (blind index + decrypt candidates)', `${q(encMs, 0.5).toFixed(3)} ms`, `${q(plainMs, 0.5).toFixed(3)} ms`, `${(q(encMs, 0.5) / q(plainMs, 0.5)).toFixed(2)}x time`, `${bound.lookup.toFixed(2)}x time`, '≤ 1.3x'],
+    ['  of which the blind index query alone', `${q(queryMs, 0.5).toFixed(3)} ms`, `${q(plainMs, 0.5).toFixed(3)} ms`, `${(q(queryMs, 0.5) / q(plainMs, 0.5)).toFixed(2)}x time`, '', ''],
     ['equality lookup p90', `${q(encMs, 0.9).toFixed(3)} ms`, `${q(plainMs, 0.9).toFixed(3)} ms`, `${(q(encMs, 0.9) / q(plainMs, 0.9)).toFixed(2)}x time`, '', ''],
     ['lookup p50 + decrypt the row\'s other 2 columns', `${q(encRowMs, 0.5).toFixed(3)} ms`, `${q(plainMs, 0.5).toFixed(3)} ms`, `${(q(encRowMs, 0.5) / q(plainMs, 0.5)).toFixed(2)}x time`, '', ''],
   ];
@@ -195,8 +200,8 @@ export async function insertSelect({ db, schema, kv, pg, opts, results }) {
     `${opts.rounds} interleaved rounds (ratio = median of per-round throughput ratios, min–max); blind index ${index.bits} bits; ${opts.lookups} lookups interleaved`);
   console.log(markdownTable(['case', 'encrypted', 'plaintext', 'ratio', 'bound at the floor', 'target'], table, ['l', 'r', 'r', 'r', 'r', 'l']));
   console.log(`bound at the floor: the ratio if each value cost only bare node:crypto on this thread (${floor.seal.toFixed(2)} µs per GCM seal, ${floor.open.toFixed(2)} µs per open, ` +
-    `${floor.hmac.toFixed(2)} µs per HMAC-SHA-256, 100 B, median of batches; lookup: ${q(candidates, 0.5)} candidates at p50) with nothing else added`);
-  results.insertSelect = { ms: t, ratios, floorUs: floor, bound, lookupMs: { encP50: q(encMs, 0.5), plainP50: q(plainMs, 0.5), encRowP50: q(encRowMs, 0.5) }, table };
+    `${floor.hmac.toFixed(2)} µs per HMAC-SHA-256, 100 B, median of batches; lookup: the measured query returning ${q(candidates, 0.5)} candidate rows at p50, then the floor) with nothing else added`);
+  results.insertSelect = { ms: t, ratios, floorUs: floor, bound, lookupMs: { encP50: q(encMs, 0.5), plainP50: q(plainMs, 0.5), encRowP50: q(encRowMs, 0.5), queryP50: q(queryMs, 0.5) }, table };
 }
 
 /** µs per 100-byte AES-256-GCM seal and open (21-byte AAD) and per HMAC-SHA-256: median of 51 batches of 2,000. */
